@@ -1,0 +1,35 @@
+# Every target sets itself up: a fresh machine with only Python needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test check lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first, pinned to the local CPU build: an unpinned torch pulls a multi-GB CUDA build.
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[all,dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/subspacekit demo
+
+check: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy src/subspacekit/core src/subspacekit/errors.py src/subspacekit/validation.py
+
+test: check
+	OMP_NUM_THREADS=2 $(PY) -m pytest -q
+
+bench: $(STAMP)
+	OMP_NUM_THREADS=2 $(PY) benchmarks/bench_core.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Measuring dimension, entropy and information of representations."""

@@ -1,0 +1,1 @@
+"""Paper claims implemented in subspacekit, each runnable with ``subspacekit reproduce``."""
