@@ -15,16 +15,16 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import statistics
+import time
+import tracemalloc
 
-import numpy as np  # noqa: E402
-import scipy  # noqa: E402
-import scipy.linalg  # noqa: E402
+import numpy as np
+import scipy
+import scipy.linalg
 
-import subspacekit  # noqa: E402
-from subspacekit.core import grassmann_distance, principal_angles  # noqa: E402
+import subspacekit
+from subspacekit.core import grassmann_distance, principal_angles
 
 D, K, REPEATS = 4096, 64, 7
 
@@ -59,14 +59,20 @@ def main() -> None:
     t_sp, m_sp, sp = timed(scipy.linalg.subspace_angles, A, B)
     rows.append((f"scipy {scipy.__version__} subspace_angles", t_sp, m_sp, sp))
     tiny = truth < 1e-8
-    print(f"principal angles, d={D}, k={K}, planted angles 1e-12 .. 1.5 rad, "
-          f"median of {REPEATS} (subspacekit {subspacekit.__version__}, numpy {np.__version__})")
-    print(f"{'method':38s} {'time (ms)':>10s} {'t/ours':>7s} {'peak MiB':>9s} "
-          f"{'max rel err':>12s} {'max rel err <1e-8':>18s}")
+    print(
+        f"principal angles, d={D}, k={K}, planted angles 1e-12 .. 1.5 rad, "
+        f"median of {REPEATS} (subspacekit {subspacekit.__version__}, numpy {np.__version__})"
+    )
+    print(
+        f"{'method':38s} {'time (ms)':>10s} {'t/ours':>7s} {'peak MiB':>9s} "
+        f"{'max rel err':>12s} {'max rel err <1e-8':>18s}"
+    )
     for name, t, mem, vals in rows:
         rel = np.abs(vals - truth) / truth
-        print(f"{name:38s} {1e3 * t:10.2f} {t / t_ours:7.2f} {mem:9.1f} "
-              f"{rel.max():12.2e} {rel[tiny].max():18.2e}")
+        print(
+            f"{name:38s} {1e3 * t:10.2f} {t / t_ours:7.2f} {mem:9.1f} "
+            f"{rel.max():12.2e} {rel[tiny].max():18.2e}"
+        )
     try:
         from geomstats.geometry.grassmannian import Grassmannian  # noqa: F401
     except Exception as exc:  # geomstats is optional and often broken on new numpy

@@ -106,7 +106,44 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-components", type=int, default=8, help="dimension of each class subspace"
     )
     demo.add_argument("--random-state", type=int, default=0)
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="run a registered paper claim and compare with the published figure",
+        description="Run a paper claim implemented in subspacekit; prints published versus "
+        "measured and pass/fail within the stated tolerance (exit status 1 on fail).",
+    )
+    rep.add_argument("claim_id", nargs="?", help="claim id (see --list)")
+    rep.add_argument("--list", action="store_true", help="list the claims, one per line")
+    rep.add_argument("--quick", action="store_true", help="the fast version (smaller data)")
+    rep.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
+
+
+def _run_reproduce(args: argparse.Namespace) -> int:
+    import json
+
+    from subspacekit.reproduce import list_claims, run_claim
+
+    if args.list:
+        for claim in list_claims():
+            print(claim.one_line())
+        return 0
+    if not args.claim_id:
+        raise SubspaceKitError("give a claim id or --list")
+    result = run_claim(args.claim_id, quick=args.quick)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        status = "PASS" if result["passed"] else "FAIL"
+        print(f"{result['id']}: {result['paper']}")
+        print(f"  claim:     {result['claim']}")
+        print(f"  published: {result['published']}")
+        print(f"  measured:  {result['measured']}")
+        if "tolerance" in result:
+            print(f"  tolerance: {result['tolerance']}")
+        print(f"  {status} in {result['seconds']} s{' (quick)' if args.quick else ''}")
+    return 0 if result["passed"] else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.n_components < 1 or args.n_components > 64:
                 raise SubspaceKitError(f"--n-components must be in 1..64; got {args.n_components}")
             run_demo(args.n_components, args.random_state)
+        elif args.command == "reproduce":
+            return _run_reproduce(args)
         return 0
     except (SubspaceKitError, OSError, ValueError) as exc:
         if args.debug:
