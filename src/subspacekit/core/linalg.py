@@ -70,7 +70,7 @@ def orthonormalize(B: Any, *, rtol: float | None = None, name: str = "basis") ->
         # whose condition number is now ~1) brings down to eps — as in Cholesky-QR2.
         Q = (A @ V) / np.sqrt(lam) @ V.T
         lam2, V2 = np.linalg.eigh(Q.T @ Q)
-        return (Q @ V2) / np.sqrt(lam2) @ V2.T  # type: ignore[no-any-return]
+        return (Q @ V2) / np.sqrt(lam2) @ V2.T
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     rank = int((s > rtol * s[0]).sum()) if s[0] > 0 else 0
     if rank < k:
@@ -79,7 +79,7 @@ def orthonormalize(B: Any, *, rtol: float | None = None, name: str = "basis") ->
             f"{name} must have full column rank {k}; its numerical rank is {rank} "
             f"(singular values: {shown})"
         )
-    return U @ Vt  # type: ignore[no-any-return]
+    return U @ Vt
 
 
 def polar_factor(A: np.ndarray) -> np.ndarray:
