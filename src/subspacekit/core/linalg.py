@@ -52,7 +52,9 @@ def orthonormalize(B: Any, *, rtol: float | None = None, name: str = "basis") ->
     A = check_array(B, name, min_samples=1, min_features=0).astype(np.float64, copy=False)
     d, k = A.shape
     if k > d:
-        raise ShapeError(f"{name} must have at most as many columns as rows (d x k, k <= d); got {A.shape}")
+        raise ShapeError(
+            f"{name} must have at most as many columns as rows (d x k, k <= d); got {A.shape}"
+        )
     if k == 0:
         return np.zeros((d, 0))
     if rtol is None:

@@ -511,7 +511,9 @@ class Subspace:
         V = Ua[:, keep] + Ub[:, keep]
         if V.shape[1] == 0:
             return Subspace.zero(self.ambient_dim)
-        return Subspace._from_orthonormal(polar_factor(V), meta={"method": "intersection", "tol": tol})
+        return Subspace._from_orthonormal(
+            polar_factor(V), meta={"method": "intersection", "tol": tol}
+        )
 
     # --------------------------------------------------------------- conversion
     def to(self, backend: str, dtype: Any = None) -> Subspace:
