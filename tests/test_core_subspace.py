@@ -227,3 +227,19 @@ def test_import_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_pickle_roundtrip():
+    import pickle
+
+    rng = np.random.default_rng(4)
+    S = Subspace.from_basis(
+        rng.standard_normal((6, 2)),
+        mean=rng.standard_normal(6),
+        scales=np.array([2.0, 1.0]),
+        meta={"method": "test"},
+    )
+    T = pickle.loads(pickle.dumps(S))
+    assert T == S and T.meta == S.meta
+    F = Subspace.from_basis(rng.standard_normal((6, 2)).astype(np.float32))
+    assert pickle.loads(pickle.dumps(F)) == F

@@ -8,7 +8,17 @@ from subspacekit.cli import main
 from subspacekit.reproduce import list_claims, run_claim
 
 
-@pytest.mark.parametrize("claim_id", [c.id for c in list_claims()])
+def _params():
+    for claim in list_claims():
+        marks = []
+        if claim.not_reproduced:
+            # Known gaps stay visible: they run, must not crash, and are reported as xfail
+            # (an exception other than the failed figure still fails the test).
+            marks.append(pytest.mark.xfail(reason=claim.not_reproduced, raises=AssertionError))
+        yield pytest.param(claim.id, marks=marks, id=claim.id)
+
+
+@pytest.mark.parametrize("claim_id", list(_params()))
 def test_claim_passes_quick(claim_id):
     result = run_claim(claim_id, quick=True)
     assert result["passed"], result

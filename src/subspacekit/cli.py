@@ -104,6 +104,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--random-state", type=int, default=0)
 
+    ana = sub.add_parser(
+        "analyze",
+        help="map a text model's subspaces layer by layer into an HTML report (the main job)",
+        description="Capture every layer of a text model on labelled sentences and write a "
+        "report: intrinsic dimension, spectrum and random-matrix edge, layer CKA, probe "
+        "accuracy per attribute, angles between attribute subspaces and an erasure matrix. "
+        "Without arguments: the packaged all-MiniLM-L6-v2 on the bundled probe corpus.",
+    )
+    ana.add_argument(
+        "--model", help="local Hugging Face model directory (default: packaged MiniLM)"
+    )
+    ana.add_argument("--texts", help="text file, one input per line")
+    ana.add_argument(
+        "--labels", help="CSV with a header; one column per attribute, one row per text"
+    )
+    ana.add_argument("--layers", help="comma-separated hidden-state indices, e.g. 0,3,6")
+    ana.add_argument("--out", default="subspacekit-report", help="output folder")
+    ana.add_argument("--force", action="store_true", help="replace an existing output folder")
+    ana.add_argument("--quick", action="store_true", help="small corpus, for a first look")
+    ana.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    from subspacekit.commands import add_commands
+
+    add_commands(sub)
+
     rep = sub.add_parser(
         "reproduce",
         help="run a registered paper claim and compare with the published figure",
@@ -115,6 +140,46 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--quick", action="store_true", help="the fast version (smaller data)")
     rep.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from subspacekit.analyze import analyze, read_texts_and_labels, write_report
+    from subspacekit.errors import OverwriteError
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise OverwriteError(f"{out} exists; pass --force to replace it")
+    if args.labels and not args.texts:
+        raise SubspaceKitError("--labels needs --texts")
+    texts = labels = names = None
+    if args.texts:
+        texts, labels, names = read_texts_and_labels(args.texts, args.labels)
+    layers = None
+    if args.layers:
+        try:
+            layers = [int(v) for v in args.layers.split(",") if v.strip()]
+        except ValueError:
+            raise SubspaceKitError(
+                f"--layers must be comma-separated integers; got {args.layers!r}"
+            ) from None
+    result = analyze(
+        args.model,
+        texts,
+        labels,
+        label_names=names,
+        layers=layers,
+        quick=args.quick,
+        verbose=not args.quiet,
+    )
+    path = write_report(result, out, overwrite=args.force)
+    from subspacekit.analyze import _summary_lines
+
+    for line in _summary_lines(result):
+        print(f"- {line}")
+    print(f"report written to {path / 'report.html'}")
+    return 0
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
@@ -155,6 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.n_components < 1 or args.n_components > 64:
                 raise SubspaceKitError(f"--n-components must be in 1..64; got {args.n_components}")
             run_demo(args.n_components, args.random_state)
+        elif args.command in ("id", "mi", "compare", "cluster", "detect"):
+            from subspacekit.commands import run_command
+
+            return run_command(args)
+        elif args.command == "analyze":
+            return _run_analyze(args)
         elif args.command == "reproduce":
             return _run_reproduce(args)
         return 0

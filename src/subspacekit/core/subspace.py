@@ -189,6 +189,21 @@ class Subspace:
         obj._init(np.asarray(Q, dtype=np.float64), mean, scales, meta, dtype)
         return obj
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The read-only views and the mappingproxy cannot be pickled as they are;
+        # rebuild from plain copies (needed by joblib, sklearn.clone, multiprocessing).
+        return (
+            _rebuild,
+            (
+                np.array(self._basis64),
+                None if self._mean is None else np.array(to_numpy(self._mean)),
+                None if self._scales is None else np.array(to_numpy(self._scales)),
+                dict(self._meta),
+                str(to_numpy(self._basis).dtype),
+                self._backend,
+            ),
+        )
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Subspace is immutable; build a new one instead")
 
@@ -601,3 +616,11 @@ class Subspace:
             meta=header.get("meta", {}),
             dtype=basis.dtype,
         )
+
+
+def _rebuild(
+    basis64: np.ndarray, mean: Any, scales: Any, meta: dict[str, Any], dtype: str, backend: str
+) -> Subspace:
+    """Unpickling helper for :meth:`Subspace.__reduce__`."""
+    out = Subspace._from_orthonormal(basis64, mean=mean, scales=scales, meta=meta, dtype=dtype)
+    return out.to(backend) if backend != "numpy" else out

@@ -36,10 +36,13 @@ class Claim:
     published: str
     runner: str  # "module:function" inside subspacekit.reproduce
     needs: str = ""  # optional extra the runner needs, e.g. "torch"
+    #: Why the claim is not (yet) reproduced here; empty when our figure reaches the paper's.
+    not_reproduced: str = ""
 
     def one_line(self) -> str:
         """``id  paper — claim (published: ...)`` on one line."""
-        return f"{self.id}\t{self.paper} — {self.claim} (published: {self.published})"
+        status = f" [NOT REPRODUCED: {self.not_reproduced}]" if self.not_reproduced else ""
+        return f"{self.id}\t{self.paper} — {self.claim} (published: {self.published}){status}"
 
 
 CLAIMS: list[Claim] = []
