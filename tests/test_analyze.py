@@ -45,8 +45,14 @@ def report_dir(tmp_path_factory) -> Path:
 
 def test_report_files_and_numbers(report_dir):
     files = {p.name for p in report_dir.iterdir()}
-    assert {"report.html", "report.json", "dimension_spectrum.png", "cka.png", "probes.png",
-            "attributes.png"} <= files
+    assert {
+        "report.html",
+        "report.json",
+        "dimension_spectrum.png",
+        "cka.png",
+        "probes.png",
+        "attributes.png",
+    } <= files
     data = json.loads((report_dir / "report.json").read_text())
     layers = data["layers"]
     assert len(layers) == 7  # embeddings + 6 transformer layers of MiniLM
@@ -72,24 +78,45 @@ def test_report_opens_in_headless_chromium(report_dir, tmp_path):
     if browser is None:
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
     page = tmp_path / "check.html"
-    page.write_text((report_dir / "report.html").read_text().replace("</body>", CHECK_SCRIPT + "</body>"))
+    page.write_text(
+        (report_dir / "report.html").read_text().replace("</body>", CHECK_SCRIPT + "</body>")
+    )
     profile = tmp_path / "profile"
     common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     dom = subprocess.run(
-        [*common, "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom",
-         page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            *common,
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "CHECK images=4 loaded=4 errors=0" in dom.stdout
-    console_errors = [line for line in dom.stderr.splitlines()
-                      if "CONSOLE" in line and ("Uncaught" in line or "error" in line.lower())]
+    console_errors = [
+        line
+        for line in dom.stderr.splitlines()
+        if "CONSOLE" in line and ("Uncaught" in line or "error" in line.lower())
+    ]
     assert not console_errors, console_errors
     shot = tmp_path / "screenshot.png"
     subprocess.run(
-        [*common, f"--screenshot={shot}", "--window-size=1200,2400",
-         (report_dir / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            *common,
+            f"--screenshot={shot}",
+            "--window-size=1200,2400",
+            (report_dir / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert shot.is_file() and shot.stat().st_size > 10_000
     keep = Path(__file__).resolve().parents[1] / "out"
@@ -125,6 +152,10 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
 
 
 def test_module_runs_as_script():
-    out = subprocess.run([sys.executable, "-m", "subspacekit.cli", "analyze", "--help"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "subspacekit.cli", "analyze", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--labels" in out.stdout and "--force" in out.stdout

@@ -10,11 +10,13 @@ scikit-learn's SpectralClustering with a k-NN affinity.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans, SpectralClustering
+from threadpoolctl import threadpool_limits
 
 from subspacekit.cluster import (
     MS2CAG,
@@ -26,6 +28,15 @@ from subspacekit.cluster import (
 )
 from subspacekit.data import load
 from subspacekit.reproduce.cluster import IMAGE_METHODS
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread() -> Iterator[None]:
+    # The shared 2-core test machine is oversubscribed: OpenBLAS threads then spin and
+    # the many small LAPACK calls of these solvers ran up to 100x slower with 2 threads
+    # (LRR: 131 s instead of 1.3 s). One BLAS thread changes only the speed.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _baseline_accuracies(X: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from subspacekit.cluster import spectral
 from subspacekit.cluster.metrics import clustering_accuracy
@@ -18,6 +21,15 @@ from subspacekit.cluster.spectral import (
 )
 from subspacekit.core import principal_angles
 from subspacekit.errors import NonFiniteError, ShapeError, TooFewSamplesError, ValidationError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread() -> Iterator[None]:
+    # The shared 2-core test machine is oversubscribed: OpenBLAS threads then spin and
+    # the many small LAPACK calls of these solvers ran up to 100x slower with 2 threads
+    # (LRR: 131 s instead of 1.3 s). One BLAS thread changes only the speed.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _planted_graph(n_blocks: int, size: int, p_in: float, p_out: float, seed: int) -> tuple:

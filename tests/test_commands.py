@@ -40,8 +40,19 @@ def test_compare_is_rotation_invariant(tmp_path, capsys):
     Q, _ = np.linalg.qr(rng.standard_normal((12, 12)))
     np.savez(tmp_path / "pair.npz", a=X)
     np.save(tmp_path / "y.npy", X @ Q)
-    assert main(["compare", str(tmp_path / "pair.npz"), str(tmp_path / "y.npy"), "--json",
-                 "--measures", "cka,angles"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(tmp_path / "pair.npz"),
+                str(tmp_path / "y.npy"),
+                "--json",
+                "--measures",
+                "cka,angles",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["cka"] == pytest.approx(1.0, abs=1e-10)
     assert max(out["angles"]) < 1e-4
@@ -76,3 +87,32 @@ def test_bad_files_are_one_line_errors(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("subspacekit: error:") and err.count("\n") == 1
         assert expected in err, err
+
+
+def test_cluster_recovers_planted_subspaces(tmp_path, capsys):
+    from subspacekit.data.synthetic import union_of_subspaces
+
+    X, labels, _ = union_of_subspaces(3, 4, 30, 40, random_state=0)
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", labels)
+    out_file = tmp_path / "labels.npy"
+    out = run_json(
+        capsys,
+        [
+            "cluster",
+            str(tmp_path / "x.npy"),
+            "--n-clusters",
+            "3",
+            "--y",
+            str(tmp_path / "y.npy"),
+            "--out",
+            str(out_file),
+        ],
+    )
+    assert out["scores"]["acc"] == pytest.approx(1.0)
+    assert np.array_equal(np.load(out_file), np.array(out["labels"]))
+    # The labels file is not replaced without --force.
+    assert (
+        main(["cluster", str(tmp_path / "x.npy"), "--n-clusters", "3", "--out", str(out_file)]) == 2
+    )
+    assert "overwrite" in capsys.readouterr().err

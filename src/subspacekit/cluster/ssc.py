@@ -37,7 +37,7 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> bases = [np.linalg.qr(rng.standard_normal((30, 3)))[0] for _ in range(3)]
 >>> X = np.vstack([rng.standard_normal((40, 3)) @ B.T for B in bases])
->>> X += 0.01 * rng.standard_normal(X.shape)
+>>> X += 0.05 * rng.standard_normal(X.shape)
 >>> model = SSC(n_clusters=3, random_state=0).fit(X)
 >>> from subspacekit.cluster.metrics import clustering_accuracy
 >>> clustering_accuracy(np.repeat([0, 1, 2], 40), model.labels_)
