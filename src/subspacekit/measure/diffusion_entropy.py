@@ -22,8 +22,12 @@ number of diffusion modes at scale ``sigma``, which grows with the intrinsic dim
 of the data. The reference default :math:`\sigma = 10` suits representations whose
 typical pairwise distances are tens (e.g. 1000 points of N(0, I_d) with small ``d``);
 for unit-scale data it saturates. ``sigma="median"`` sets ``sigma`` to the median
-pairwise distance, a scale-free choice; compare DSE values only at the same ``sigma``,
-``t`` and ``N`` (the value grows with ``N``).
+pairwise distance, a scale-free choice for a single data set; but because it rescales
+with the spread of each data set, values at the median ``sigma`` are not comparable
+across data sets (for d-dimensional Gaussians in R^100 plus noise 0.1, N = 1000, it gives
+4.01, 3.50, 3.28, 3.25, 3.41, 3.66 bits for d = 1, 2, 4, 8, 16, 32, against the monotone
+0.23, 0.31, 0.46, 0.77, 1.39, 2.62 at ``sigma = 10``). Compare DSE values only at the
+same fixed ``sigma``, ``t`` and ``N`` (the value grows with ``N``).
 
 ``t`` powers the eigenvalues (``t`` diffusion steps): larger ``t`` suppresses the small,
 noise-driven eigenvalues. The reference's rule of thumb is to pick ``t`` so that about
