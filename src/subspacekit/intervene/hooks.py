@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+# One glob dialect for module names across the library: the one activations.capture uses.
+from subspacekit.activations.capture import _glob_regex
 from subspacekit.core.backend import import_optional, is_torch_tensor, to_numpy
 from subspacekit.core.subspace import Subspace
 from subspacekit.errors import (
@@ -135,25 +136,6 @@ def _named_modules(model: Any) -> dict[str, Any]:
 
 def _is_glob(pattern: str) -> bool:
     return any(ch in pattern for ch in "*?[")
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    parts = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            parts.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            parts.append(r"[^.]*")
-            i += 1
-        elif pattern[i] == "?":
-            parts.append(r"[^.]")
-            i += 1
-        else:
-            parts.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(parts) + r"\Z")
 
 
 def _no_match_message(pattern: str, names: list[str], model_name: str) -> str:
