@@ -179,14 +179,16 @@ def _attribute_subspaces(X: np.ndarray, labels: dict[str, np.ndarray]) -> dict[s
 
 
 def _erasure_matrix(
-    X: np.ndarray, labels: dict[str, np.ndarray], train: np.ndarray, test: np.ndarray
+    X: np.ndarray,
+    labels: dict[str, np.ndarray],
+    train: np.ndarray,
+    test: np.ndarray,
+    before: dict[str, float],
 ) -> dict[str, Any]:
+    """Probe accuracy of every attribute after LEACE-erasing each; ``before`` is without erasure."""
     from subspacekit.intervene import LEACE
 
     names = list(labels)
-    before = {
-        b: _probe_accuracy(X[train], labels[b][train], X[test], labels[b][test]) for b in names
-    }
     matrix = []
     for a in names:
         eraser = LEACE().fit(X[train], labels[a][train])
@@ -315,7 +317,9 @@ def analyze(
         seconds["probes"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         result.attribute_angles = _attribute_subspaces(reps[focus], labels)
-        result.erasure = _erasure_matrix(reps[focus], labels, train, test)
+        # The no-erasure row is the probe table at the focus layer (same split, same probe).
+        before = {a: result.probe_accuracy[a][names.index(focus)] for a in labels}
+        result.erasure = _erasure_matrix(reps[focus], labels, train, test, before)
         seconds["attributes"] = time.perf_counter() - t0
     result.seconds = {k: round(v, 2) for k, v in seconds.items()}
     return result
