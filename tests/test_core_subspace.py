@@ -219,7 +219,7 @@ def test_import_without_torch():
         "        if name == 'torch' or name.startswith('torch.'):\n"
         "            raise ImportError('torch blocked')\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import subspacekit, subspacekit.core, subspacekit.validation, subspacekit.errors\n"
+        "import subspacekit, subspacekit.core, subspacekit.core.validation, subspacekit.errors\n"
         "S = subspacekit.Subspace.random(5, 2, random_state=0)\n"
         "assert 'torch' not in sys.modules\n"
         "print('ok')\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from subspacekit.detect.eigenshield import causal_split
 from subspacekit.errors import TooFewSamplesError, ValidationError
 from subspacekit.estimate import rmt
 
@@ -150,7 +151,7 @@ def test_causal_split_keeps_the_spikes_that_resist_perturbation():
             + 0.01 * rng.standard_normal(A.shape)
         )
 
-    split = rmt.causal_split(X, perturb, quantile=0.6)
+    split = causal_split(X, perturb, quantile=0.6)
     assert split.spectrum.n_spikes == 5
     # The spikes are sorted by eigenvalue, which follows the planted strengths.
     assert split.causal.tolist() == [True, True, True, False, False]
@@ -167,7 +168,7 @@ def test_causal_split_keeps_the_spikes_that_resist_perturbation():
 def test_gaussian_perturbation_score_is_noise_over_spike_scale():
     # median(|eps z| / |sqrt(lambda) z'|) = eps / sqrt(lambda) for independent normals.
     X, _, _ = _spiked(6, n=4000)
-    split = rmt.causal_split(X, 0.3, random_state=0)
+    split = causal_split(X, 0.3, random_state=0)
     lam = split.spectrum.eigenvalues[: split.spectrum.n_spikes]
     assert np.allclose(split.scores * np.sqrt(lam) / 0.3, 1.0, atol=0.1)
 
@@ -175,4 +176,4 @@ def test_gaussian_perturbation_score_is_noise_over_spike_scale():
 def test_causal_split_rejects_a_mismatched_perturbation():
     X, _, _ = _spiked(7, d=20, n=100)
     with pytest.raises(ValidationError, match="shape"):
-        rmt.causal_split(X, X[:50])
+        causal_split(X, X[:50])

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from subspacekit.core.validation import check_array
 from subspacekit.errors import DimensionMismatchError, ValidationError
-from subspacekit.validation import check_array
 
 __all__ = ["add_commands", "load_array", "run_command"]
 

@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "ConvergenceWarning",
@@ -61,8 +61,12 @@ class TooFewSamplesError(ValidationError):
     """Fewer samples than the estimator needs."""
 
 
-class DTypeError(SubspaceKitError, TypeError):
-    """An array or argument has an unsupported type or dtype."""
+class DTypeError(SubspaceKitError, TypeError, ValueError):
+    """An array or argument has an unsupported type or dtype.
+
+    A ``TypeError`` by meaning and also a ``ValueError``, as scikit-learn's
+    ``InvalidParameterError`` is, so that ``except ValueError`` catches every bad input.
+    """
 
 
 class OverwriteError(SubspaceKitError, FileExistsError):
@@ -73,8 +77,36 @@ class MissingDependencyError(SubspaceKitError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
 
 
-class NotFittedError(SubspaceKitError, _SklearnNotFittedError):
-    """An estimator was used before ``fit``; also a scikit-learn ``NotFittedError``."""
+def _make_not_fitted_error() -> type:
+    # scikit-learn's estimator checks (and users' ``except`` clauses) expect its own
+    # NotFittedError, but ``import subspacekit`` must not load scikit-learn. The class is
+    # therefore built on first use (see ``__getattr__`` below), which only happens in an
+    # estimator that has imported scikit-learn anyway.
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    return type(
+        "NotFittedError",
+        (SubspaceKitError, SklearnNotFittedError),
+        {
+            "__module__": __name__,
+            "__doc__": "An estimator was used before ``fit``; also a scikit-learn "
+            "``NotFittedError`` (a ValueError and an AttributeError).",
+        },
+    )
+
+
+if TYPE_CHECKING:  # what type checkers see; at run time the class comes from __getattr__
+
+    class NotFittedError(SubspaceKitError, ValueError, AttributeError):
+        """An estimator was used before ``fit``; also a scikit-learn ``NotFittedError``."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        cls = _make_not_fitted_error()
+        globals()["NotFittedError"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SubspaceKitWarning(UserWarning):

@@ -46,8 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from subspacekit.cluster.spectral import SelfExpressiveClustering
+from subspacekit.core.validation import check_in, check_n_components, check_positive
 from subspacekit.errors import ConvergenceWarning, ValidationError
-from subspacekit.validation import check_in, check_n_components, check_positive
 
 __all__ = ["EnSC", "elastic_net_representation"]
 

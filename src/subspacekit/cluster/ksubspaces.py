@@ -45,8 +45,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 
 from subspacekit.cluster.spectral import check_n_clusters
 from subspacekit.core import Subspace
+from subspacekit.core.validation import check_array, check_in, check_random_state
 from subspacekit.errors import DTypeError, NotFittedError, RankError, ValidationError
-from subspacekit.validation import check_array, check_in, check_random_state
 
 __all__ = ["KSubspaces"]
 

@@ -53,8 +53,8 @@ import numpy as np
 from scipy.linalg import svd
 
 from subspacekit.cluster.spectral import SelfExpressiveClustering
+from subspacekit.core.validation import check_positive
 from subspacekit.errors import ConvergenceWarning, ValidationError
-from subspacekit.validation import check_positive
 
 __all__ = ["LRR", "lrr_representation"]
 

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from subspacekit.cluster.spectral import SelfExpressiveClustering
-from subspacekit.validation import check_in, check_positive
+from subspacekit.core.validation import check_in, check_positive
 
 __all__ = ["LSR", "lsr_representation"]
 

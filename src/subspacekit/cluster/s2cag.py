@@ -57,13 +57,13 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from subspacekit.cluster.spectral import check_n_clusters, snem_round
+from subspacekit.core.validation import check_array, check_in, check_random_state
 from subspacekit.errors import (
     DimensionMismatchError,
     NonFiniteError,
     ShapeError,
     ValidationError,
 )
-from subspacekit.validation import check_array, check_in, check_random_state
 
 __all__ = [
     "MS2CAG",

@@ -46,6 +46,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
+from subspacekit.core.validation import check_array, check_in, check_random_state
 from subspacekit.errors import (
     DTypeError,
     NonFiniteError,
@@ -54,7 +55,6 @@ from subspacekit.errors import (
     TooFewSamplesError,
     ValidationError,
 )
-from subspacekit.validation import check_array, check_in, check_random_state
 
 __all__ = [
     "DisconnectedAffinityWarning",

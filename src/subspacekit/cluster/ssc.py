@@ -53,8 +53,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from subspacekit.cluster.spectral import SelfExpressiveClustering
+from subspacekit.core.validation import check_in, check_positive
 from subspacekit.errors import ConvergenceWarning, ValidationError
-from subspacekit.validation import check_in, check_positive
 
 __all__ = ["SSC", "ssc_admm_representation"]
 

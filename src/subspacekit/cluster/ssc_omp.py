@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from subspacekit.cluster.spectral import SelfExpressiveClustering
-from subspacekit.validation import check_in, check_n_components, check_positive
+from subspacekit.core.validation import check_in, check_n_components, check_positive
 
 __all__ = ["SSCOMP", "omp_representation"]
 

@@ -35,15 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from subspacekit.compare._common import check_pair, with_uncertainty
+from subspacekit.core.resampling import with_uncertainty
 from subspacekit.core.result import Estimate
+from subspacekit.core.validation import check_in, check_pair, check_probability
 from subspacekit.errors import (
     DTypeError,
     RankError,
     UntrustworthyEstimateWarning,
     ValidationError,
 )
-from subspacekit.validation import check_in, check_probability
 
 __all__ = ["canonical_correlations", "cca_similarity", "pwcca", "svcca"]
 
@@ -187,7 +187,7 @@ def _uncertain_cca(
         quiet,
         X,
         Y,
-        value,
+        value=value,
         ci=ci,
         permutations=permutations,
         n_resamples=n_resamples,

@@ -53,9 +53,17 @@ from typing import Any
 import numpy as np
 from scipy.spatial.distance import pdist, squareform
 
-from subspacekit.compare._common import check_pair, wants_torch, with_uncertainty
-from subspacekit.core.backend import is_torch_tensor
+from subspacekit.core.backend import all_torch, is_torch_tensor
+from subspacekit.core.resampling import with_uncertainty
 from subspacekit.core.result import Estimate
+from subspacekit.core.validation import (
+    check_array,
+    check_consistent_samples,
+    check_in,
+    check_pair,
+    check_positive,
+    check_probability,
+)
 from subspacekit.errors import (
     DimensionMismatchError,
     NonFiniteError,
@@ -63,13 +71,6 @@ from subspacekit.errors import (
     TooFewSamplesError,
     UntrustworthyEstimateWarning,
     ValidationError,
-)
-from subspacekit.validation import (
-    check_array,
-    check_consistent_samples,
-    check_in,
-    check_positive,
-    check_probability,
 )
 
 __all__ = ["MiniBatchCKA", "StreamingLinearCKA", "cka", "cka_from_gram", "hsic"]
@@ -292,7 +293,7 @@ def hsic(
     True
     """
     kernel, debiased, rbf_scale = _check_options(kernel, debiased, rbf_scale)
-    if kernel == "linear" and wants_torch(X, Y):
+    if kernel == "linear" and all_torch(X, Y):
         X, Y = _check_torch_pair(X, Y, debiased)
         return _linear_hsic_terms(X, Y, debiased)[0]
     min_n, why = _min_samples(debiased)
@@ -383,7 +384,7 @@ def cka(
     """
     kernel, debiased, rbf_scale = _check_options(kernel, debiased, rbf_scale)
     plain = ci is None and not permutations
-    if plain and kernel == "linear" and wants_torch(X, Y):
+    if plain and kernel == "linear" and all_torch(X, Y):
         X, Y = _check_torch_pair(X, Y, debiased)
         return _finish(*_linear_hsic_terms(X, Y, debiased), debiased)
     min_n, why = _min_samples(debiased)
@@ -398,7 +399,7 @@ def cka(
         statistic,
         X,
         Y,
-        value,
+        value=value,
         ci=ci,
         permutations=permutations,
         n_resamples=n_resamples,

@@ -20,10 +20,16 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from subspacekit.compare._common import check_pair, check_permutations
-from subspacekit.core.result import Estimate, bootstrap_interval, permutation_pvalue
+from subspacekit.core.resampling import bootstrap_interval, permutation_pvalue
+from subspacekit.core.result import Estimate
+from subspacekit.core.validation import (
+    check_in,
+    check_int,
+    check_pair,
+    check_probability,
+    check_random_state,
+)
 from subspacekit.errors import DTypeError, ValidationError
-from subspacekit.validation import check_in, check_probability, check_random_state
 
 __all__ = ["knn_indices", "mutual_knn"]
 
@@ -106,7 +112,7 @@ def mutual_knn(
         raise ValidationError(
             f"n_neighbors must be in [1, n - 1] = [1, {n - 1}]; got {n_neighbors}"
         )
-    permutations = check_permutations(permutations)
+    permutations = check_int(permutations, "permutations", low=0)
     Nx = knn_indices(X, int(n_neighbors), metric)
     Ny = knn_indices(Y, int(n_neighbors), metric)
     scores = _overlaps(Nx, Ny)

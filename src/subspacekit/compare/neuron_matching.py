@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from subspacekit.compare._common import check_pair, with_uncertainty
+from subspacekit.core.resampling import with_uncertainty
 from subspacekit.core.result import Estimate
+from subspacekit.core.validation import check_in, check_pair, check_random_state
 from subspacekit.errors import DTypeError, ValidationError
-from subspacekit.validation import check_in, check_random_state
 
 __all__ = [
     "SparsePrediction",
@@ -209,7 +209,7 @@ def matched_correlation(
         statistic,
         X,
         Y,
-        statistic(X, Y),
+        value=statistic(X, Y),
         ci=ci,
         permutations=permutations,
         n_resamples=n_resamples,

@@ -26,12 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from subspacekit.compare._common import check_permutations
 from subspacekit.core import Subspace
 from subspacekit.core.linalg import as_basis
-from subspacekit.core.result import Estimate, permutation_pvalue
+from subspacekit.core.resampling import permutation_pvalue
+from subspacekit.core.result import Estimate
+from subspacekit.core.validation import (
+    check_array,
+    check_in,
+    check_int,
+    check_probability,
+    check_random_state,
+)
 from subspacekit.errors import DimensionMismatchError, DTypeError, RankError, ValidationError
-from subspacekit.validation import check_array, check_in, check_probability, check_random_state
 
 __all__ = [
     "energy_rank",
@@ -116,7 +122,7 @@ def subspace_overlap(
         )
     if Qa.shape[1] == 0 or Qb.shape[1] == 0:
         raise RankError("A and B must have dimension >= 1; got the zero subspace")
-    permutations = check_permutations(permutations)
+    permutations = check_int(permutations, "permutations", low=0)
     value = _overlap(Qa, Qb, bool(normalized))
     if not permutations:
         return value

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from subspacekit.compare._common import check_pair, with_uncertainty
 from subspacekit.core import principal_angles
+from subspacekit.core.resampling import with_uncertainty
 from subspacekit.core.result import Estimate
+from subspacekit.core.validation import check_in, check_pair
 from subspacekit.errors import DimensionMismatchError, DTypeError, RankError, ValidationError
-from subspacekit.validation import check_in
 
 __all__ = ["pca_principal_angles", "pca_subspace_similarity"]
 
@@ -151,7 +151,7 @@ def pca_subspace_similarity(
         statistic,
         X,
         Y,
-        value,
+        value=value,
         ci=ci,
         permutations=permutations,
         n_resamples=n_resamples,

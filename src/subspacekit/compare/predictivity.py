@@ -24,9 +24,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.linalg
 
-from subspacekit.compare._common import check_pair, with_uncertainty
+from subspacekit.core.resampling import with_uncertainty
+from subspacekit.core.validation import check_pair, check_positive, check_random_state
 from subspacekit.errors import DTypeError, TooFewSamplesError, ValidationError
-from subspacekit.validation import check_positive, check_random_state
 
 __all__ = ["LinearPredictivity", "linear_predictivity"]
 
@@ -150,7 +150,7 @@ def linear_predictivity(
                 statistic,
                 A,
                 B,
-                value,
+                value=value,
                 ci=ci,
                 permutations=permutations,
                 n_resamples=n_resamples,

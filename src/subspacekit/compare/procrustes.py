@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from subspacekit.compare._common import check_pair, with_uncertainty
+from subspacekit.core.resampling import with_uncertainty
 from subspacekit.core.result import Estimate
+from subspacekit.core.validation import check_pair
 from subspacekit.errors import ValidationError
 
 __all__ = ["procrustes_similarity"]
@@ -89,7 +90,7 @@ def procrustes_similarity(
         _procrustes,
         X,
         Y,
-        value,
+        value=value,
         ci=ci,
         permutations=permutations,
         n_resamples=n_resamples,

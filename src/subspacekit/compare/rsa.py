@@ -17,10 +17,10 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import rankdata
 
-from subspacekit.compare._common import check_pair, with_uncertainty
+from subspacekit.core.resampling import with_uncertainty
 from subspacekit.core.result import Estimate
+from subspacekit.core.validation import check_in, check_pair
 from subspacekit.errors import ValidationError
-from subspacekit.validation import check_in
 
 __all__ = ["representational_dissimilarity", "rsa"]
 
@@ -120,7 +120,7 @@ def rsa(
         statistic,
         X,
         Y,
-        value,
+        value=value,
         ci=ci,
         permutations=permutations,
         n_resamples=n_resamples,

@@ -13,7 +13,7 @@ import numpy as np
 
 from subspacekit.errors import DTypeError, MissingDependencyError
 
-__all__ = ["BACKENDS", "import_optional", "is_torch_tensor", "to_backend", "to_numpy"]
+__all__ = ["BACKENDS", "all_torch", "import_optional", "is_torch_tensor", "to_backend", "to_numpy"]
 
 BACKENDS = ("numpy", "torch")
 
@@ -86,3 +86,14 @@ def to_backend(x: Any, backend: str, like: Any = None) -> Any:
             )
         return x if is_torch_tensor(x) else torch.from_numpy(np.ascontiguousarray(x))
     raise DTypeError(f"backend must be one of {BACKENDS}; got {backend!r}")
+
+
+def all_torch(*arrays: Any) -> bool:
+    """True when every argument is a torch tensor (the torch code path is then used).
+
+    Examples
+    --------
+    >>> all_torch(np.zeros(2), np.zeros(2))
+    False
+    """
+    return bool(arrays) and all(is_torch_tensor(a) for a in arrays)

@@ -19,7 +19,7 @@ import numpy as np
 from subspacekit.core.backend import import_optional
 from subspacekit.errors import MissingDependencyError, OverwriteError, ValidationError
 
-__all__ = ["atomic_write", "read_arrays", "write_arrays"]
+__all__ = ["atomic_write", "read_arrays", "remove_stale_temporaries", "write_arrays"]
 
 _META_KEY = "__metadata__"
 
@@ -43,10 +43,17 @@ def atomic_write(
     'hi'
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValidationError(f"{path} is a directory; expected the path of a file to write")
     if path.exists() and not overwrite:
         raise OverwriteError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    # The writer's pid is part of the temporary name, so that a later write can tell a
+    # file left by a killed process (finally never ran) from one still being written.
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -70,6 +77,41 @@ def atomic_write(
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporaries of :func:`atomic_write` for ``path`` whose writer has died.
+
+    A process killed mid-write (SIGKILL, power loss) cannot clean up after itself;
+    its ``.NAME.PID.XXXX.tmp`` file is removed by the next write to the same name,
+    while temporaries of live writers are left alone. Returns the removed paths.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".x.npz.999999999.abc.tmp").write_bytes(b"half")
+    >>> [p.name for p in remove_stale_temporaries(folder / "x.npz")]
+    ['.x.npz.999999999.abc.tmp']
+    """
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid_text = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def _have_safetensors() -> bool:

@@ -17,14 +17,11 @@ Estimate(2.0000 [1.5000, 2.5000] at 95%, method='twonn', n=500)
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-__all__ = ["Estimate", "bootstrap_interval", "permutation_pvalue"]
+__all__ = ["Estimate"]
 
 
 @dataclass(frozen=True)
@@ -110,49 +107,3 @@ class Estimate:
             "unit": self.unit,
         }
         return out
-
-
-def bootstrap_interval(
-    statistic: Callable[[np.ndarray], float],
-    n: int,
-    *,
-    n_resamples: int = 200,
-    confidence: float = 0.95,
-    random_state: Any = None,
-) -> tuple[tuple[float, float], float, np.ndarray]:
-    """Percentile bootstrap over sample indices.
-
-    ``statistic(idx)`` must compute the statistic on the rows ``idx`` (drawn with
-    replacement from ``range(n)``). Returns ``((low, high), stderr, replicates)``;
-    non-finite replicates are dropped (and counted out of the interval).
-
-    Examples
-    --------
-    >>> x = np.arange(100.0)
-    >>> (low, high), se, reps = bootstrap_interval(lambda i: x[i].mean(), 100, random_state=0)
-    >>> low < 49.5 < high
-    True
-    """
-    from subspacekit.validation import check_random_state
-
-    rng = check_random_state(random_state)
-    reps = np.array([statistic(rng.randint(0, n, size=n)) for _ in range(n_resamples)], dtype=float)
-    good = reps[np.isfinite(reps)]
-    if good.size < 2:
-        return (math.nan, math.nan), math.nan, reps
-    alpha = 1.0 - confidence
-    low, high = np.quantile(good, [alpha / 2, 1 - alpha / 2])
-    return (float(low), float(high)), float(good.std(ddof=1)), reps
-
-
-def permutation_pvalue(observed: float, null_values: np.ndarray, *, greater: bool = True) -> float:
-    """One-sided permutation p-value with the +1 correction, (1 + #{null >= obs}) / (1 + N).
-
-    Examples
-    --------
-    >>> permutation_pvalue(5.0, np.zeros(99))
-    0.01
-    """
-    null_values = np.asarray(null_values, dtype=float)
-    extreme = (null_values >= observed) if greater else (null_values <= observed)
-    return float((1 + extreme.sum()) / (1 + null_values.size))

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from subspacekit.core.angles import grassmann_distance, principal_angles, principal_vectors
 from subspacekit.core.backend import BACKENDS, import_optional, is_torch_tensor, to_numpy
-from subspacekit.core.grassmann import _angles_from_bases, grassmann_distance, principal_angles
 from subspacekit.core.io import read_arrays, write_arrays
 from subspacekit.core.linalg import orthogonal_complement, orthonormalize, polar_factor
+from subspacekit.core.validation import check_array, check_positive, check_random_state
 from subspacekit.errors import DimensionMismatchError, NonFiniteError, ShapeError, ValidationError
-from subspacekit.validation import check_array, check_positive, check_random_state
 
 __all__ = ["Subspace"]
 
@@ -162,7 +162,7 @@ class Subspace:
         rng = check_random_state(random_state)
         G = rng.standard_normal((ambient_dim, dim))
         Q = polar_factor(G)
-        return cls._from_orthonormal(Q, meta={"method": "random"})
+        return cls.from_orthonormal(Q, meta={"method": "random"})
 
     @classmethod
     def zero(cls, ambient_dim: int) -> Subspace:
@@ -173,10 +173,10 @@ class Subspace:
         >>> Subspace.zero(3).complement().dim
         3
         """
-        return cls._from_orthonormal(np.zeros((ambient_dim, 0)))
+        return cls.from_orthonormal(np.zeros((ambient_dim, 0)))
 
     @classmethod
-    def _from_orthonormal(
+    def from_orthonormal(
         cls,
         Q: np.ndarray,
         mean: Any = None,
@@ -184,7 +184,16 @@ class Subspace:
         meta: Mapping[str, Any] | None = None,
         dtype: Any = np.float64,
     ) -> Subspace:
-        """Wrap a basis already known to be orthonormal (no rank check)."""
+        """Wrap a basis already known to be orthonormal, such as eigenvectors (no rank check).
+
+        The cheap constructor for estimators whose basis comes out of an SVD or an
+        eigen-decomposition; use :meth:`from_basis` for anything else.
+
+        Examples
+        --------
+        >>> Subspace.from_orthonormal(np.eye(3)[:, :2]).dim
+        2
+        """
         obj = cls.__new__(cls)
         obj._init(np.asarray(Q, dtype=np.float64), mean, scales, meta, dtype)
         return obj
@@ -437,7 +446,7 @@ class Subspace:
         >>> Subspace.from_basis(np.eye(2)[:, :1], mean=[1.0, 1.0]).linear_part().is_affine
         False
         """
-        return Subspace._from_orthonormal(
+        return Subspace.from_orthonormal(
             self._basis64, meta=self._meta, dtype=to_numpy(self._basis).dtype
         )
 
@@ -450,7 +459,7 @@ class Subspace:
         2
         """
         C = orthogonal_complement(self._basis64)
-        return Subspace._from_orthonormal(
+        return Subspace.from_orthonormal(
             C,
             mean=None if self._mean is None else to_numpy(self._mean),
             meta={"method": "complement"},
@@ -501,7 +510,7 @@ class Subspace:
             return Subspace.zero(self.ambient_dim)
         U, s, _ = np.linalg.svd(M, full_matrices=False)
         keep = s > max(np.sqrt(2.0) * np.sin(tol / 2.0), 1e-15)
-        return Subspace._from_orthonormal(U[:, keep], meta={"method": "sum"})
+        return Subspace.from_orthonormal(U[:, keep], meta={"method": "sum"})
 
     def __and__(self, other: Subspace) -> Subspace:
         """Intersection ``A & B`` with the default tolerance of :meth:`intersection`."""
@@ -519,14 +528,14 @@ class Subspace:
         """
         self._check_linear(other, "intersection")
         tol = check_positive(tol, "tol", strict=False)
-        angles, Ua, Ub = _angles_from_bases(self._basis64, other._basis64)
+        angles, Ua, Ub = principal_vectors(self, other)
         keep = angles <= tol
         # Average the two principal vectors of each pair: the result is centred between
         # the nearly-equal directions rather than biased towards one input.
         V = Ua[:, keep] + Ub[:, keep]
         if V.shape[1] == 0:
             return Subspace.zero(self.ambient_dim)
-        return Subspace._from_orthonormal(
+        return Subspace.from_orthonormal(
             polar_factor(V), meta={"method": "intersection", "tol": tol}
         )
 
@@ -546,7 +555,7 @@ class Subspace:
             if dtype is not None
             else to_numpy(self._basis).dtype
         )
-        out = Subspace._from_orthonormal(
+        out = Subspace.from_orthonormal(
             self._basis64,
             mean=None if self._mean is None else to_numpy(self._mean),
             scales=None if self._scales is None else to_numpy(self._scales),
@@ -609,7 +618,7 @@ class Subspace:
             )
         basis = arrays["basis"]
         Q = arrays.get("basis64", basis)
-        return cls._from_orthonormal(
+        return cls.from_orthonormal(
             Q,
             mean=arrays.get("mean"),
             scales=arrays.get("scales"),
@@ -622,5 +631,5 @@ def _rebuild(
     basis64: np.ndarray, mean: Any, scales: Any, meta: dict[str, Any], dtype: str, backend: str
 ) -> Subspace:
     """Unpickling helper for :meth:`Subspace.__reduce__`."""
-    out = Subspace._from_orthonormal(basis64, mean=mean, scales=scales, meta=meta, dtype=dtype)
+    out = Subspace.from_orthonormal(basis64, mean=mean, scales=scales, meta=meta, dtype=dtype)
     return out.to(backend) if backend != "numpy" else out

@@ -47,8 +47,8 @@ from itertools import product
 import numpy as np
 from sklearn.utils import Bunch
 
+from subspacekit.core.validation import check_random_state
 from subspacekit.errors import ValidationError
-from subspacekit.validation import check_random_state
 
 __all__ = ["PROBE_ATTRIBUTES", "probe_corpus"]
 

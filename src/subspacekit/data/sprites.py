@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils import Bunch
 
+from subspacekit.core.validation import check_random_state
 from subspacekit.errors import ValidationError
-from subspacekit.validation import check_random_state
 
 __all__ = ["SHAPES", "sprites"]
 

@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from subspacekit.core.validation import check_positive, check_random_state
 from subspacekit.data.sprites import sprites
 from subspacekit.errors import ShapeError, ValidationError
-from subspacekit.validation import check_positive, check_random_state
 
 __all__ = [
     "MANIFOLDS",

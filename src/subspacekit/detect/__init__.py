@@ -5,7 +5,7 @@ Nothing here imports torch at module level.
 
 from __future__ import annotations
 
-from subspacekit.detect.eigenshield import EigenShield
+from subspacekit.detect.eigenshield import CausalSplit, EigenShield, causal_split
 from subspacekit.detect.patches import (
     LocalPatchExtractor,
     PatchSubspaceAD,
@@ -23,12 +23,14 @@ from subspacekit.detect.subspace_ad import (
 )
 
 __all__ = [
+    "CausalSplit",
     "EigenShield",
     "LocalPatchExtractor",
     "PatchSubspaceAD",
     "SubspaceAD",
     "TorchFeatureExtractor",
     "aggregate_map",
+    "causal_split",
     "resize_bilinear",
     "rotate_images",
     "spe_control_limit",

@@ -56,15 +56,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
 from subspacekit.core.backend import import_optional, is_torch_tensor, to_numpy
-from subspacekit.detect.subspace_ad import STATISTICS, SubspaceAD
-from subspacekit.errors import DimensionMismatchError, NotFittedError, ShapeError, ValidationError
-from subspacekit.validation import (
+from subspacekit.core.validation import (
     check_array,
     check_in,
     check_positive,
     check_probability,
     check_random_state,
 )
+from subspacekit.detect.subspace_ad import STATISTICS, SubspaceAD
+from subspacekit.errors import DimensionMismatchError, NotFittedError, ShapeError, ValidationError
 
 __all__ = [
     "AGGREGATIONS",

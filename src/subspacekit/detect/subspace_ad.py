@@ -55,6 +55,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 
 from subspacekit.core import Subspace
 from subspacekit.core.backend import is_torch_tensor
+from subspacekit.core.validation import check_array, check_in, check_probability
 from subspacekit.errors import (
     DimensionMismatchError,
     DTypeError,
@@ -64,7 +65,6 @@ from subspacekit.errors import (
     TooFewSamplesError,
     ValidationError,
 )
-from subspacekit.validation import check_array, check_in, check_probability
 
 __all__ = [
     "SubspaceAD",
@@ -531,7 +531,7 @@ class SubspaceAD(OutlierMixin, BaseEstimator):
     def subspace_(self) -> Subspace:
         """The fitted affine principal subspace (built on access so the detector pickles)."""
         self._check_fitted()
-        return Subspace._from_orthonormal(
+        return Subspace.from_orthonormal(
             self.components_.T,
             mean=None if self.standardize else self.mean_,
             scales=np.sqrt(self.explained_variance_),

@@ -18,10 +18,8 @@ from subspacekit.estimate.pca import PCA
 from subspacekit.estimate.probes import INLP, LDA, DiffMeans, LinearProbe, RankKProbe
 from subspacekit.estimate.rmt import (
     RANK_RULES,
-    CausalSplit,
     SpikedSpectrum,
     bbp_rank,
-    causal_split,
     estimate_noise_variance,
     gavish_donoho_rank,
     marchenko_pastur_edge,
@@ -44,7 +42,6 @@ __all__ = [
     "PCA",
     "PLSSVD",
     "RANK_RULES",
-    "CausalSplit",
     "DiffMeans",
     "FrequentDirections",
     "GradientSubspace",
@@ -57,7 +54,6 @@ __all__ = [
     "StructuralProbe",
     "SubspaceAlignment",
     "bbp_rank",
-    "causal_split",
     "chunk_stats",
     "estimate_noise_variance",
     "gavish_donoho_rank",

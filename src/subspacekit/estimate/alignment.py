@@ -33,11 +33,16 @@ from scipy import linalg
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import (
+    check_array,
+    check_consistent_samples,
+    check_fitted,
+    check_in,
+    validate_features,
+)
 from subspacekit.errors import ValidationError
-from subspacekit.estimate._inputs import check_fitted, validate_features
 from subspacekit.estimate.cca import CCA
 from subspacekit.estimate.pca import PCA
-from subspacekit.validation import check_array, check_consistent_samples, check_in
 
 __all__ = ["Procrustes", "SubspaceAlignment", "mean_reciprocal_rank", "top_k_accuracy"]
 

@@ -25,12 +25,130 @@ import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from subspacekit.core.linalg import n_components_for_variance, range_basis
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import (
+    check_array,
+    check_consistent_samples,
+    check_fitted,
+    check_n_components,
+    check_pair,
+    validate_features,
+)
 from subspacekit.errors import RankError, ValidationError
-from subspacekit.estimate._inputs import check_fitted, validate_features
-from subspacekit.validation import check_array, check_consistent_samples
 
-__all__ = ["CCA", "PLSSVD"]
+__all__ = ["CCA", "PLSSVD", "canonical_correlations", "centred_range_basis", "correlate_bases"]
+
+
+# --------------------------------------------------------------------------- the kernel
+def centred_range_basis(
+    X: np.ndarray,
+    *,
+    n_components: int | None = None,
+    variance_threshold: float | None = None,
+    rtol: float | None = None,
+    name: str = "X",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal basis (n x r) of the column space of centred ``X``, and its singular values.
+
+    Directions below the numerical rank (:func:`~subspacekit.core.linalg.range_basis`,
+    one tolerance rule) are always dropped, so a constant or duplicated column costs
+    nothing; then ``n_components`` or ``variance_threshold`` (the rule of
+    :func:`~subspacekit.core.linalg.n_components_for_variance`) truncates further.
+    A view with no variance at all raises :class:`RankError`.
+
+    Examples
+    --------
+    >>> X = np.c_[np.arange(5.0), np.ones(5), 2 * np.arange(5.0)]
+    >>> centred_range_basis(X)[0].shape
+    (5, 1)
+    """
+    Xc = X - X.mean(axis=0, dtype=np.float64)
+    U, s = range_basis(Xc, rtol=rtol)
+    rank = U.shape[1]
+    if rank == 0:
+        raise RankError(
+            f"{name} has zero variance (every feature is constant); canonical correlations "
+            "are undefined"
+        )
+    r = rank
+    if n_components is not None:
+        r = check_n_components(n_components, rank, "n_components")
+    elif variance_threshold is not None:
+        r = n_components_for_variance(s**2, variance_threshold)
+    return U[:, :r], s[:r]
+
+
+def correlate_bases(Ux: np.ndarray, Uy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical correlations of two orthonormal sample-space bases, and the directions.
+
+    The singular values of ``Ux.T @ Uy`` (clipped to [0, 1]) and the left/right singular
+    vectors, which express the canonical variates in each basis.
+    """
+    P, rho, Qt = np.linalg.svd(Ux.T @ Uy, full_matrices=False)
+    k = min(Ux.shape[1], Uy.shape[1])
+    return np.clip(rho[:k], 0.0, 1.0), P[:, :k], Qt[:k].T
+
+
+def canonical_correlations(
+    X: Any,
+    Y: Any,
+    *,
+    n_components: int | tuple[int, int] | None = None,
+    variance_threshold: float | None = None,
+    rtol: float | None = None,
+) -> np.ndarray:
+    r"""Sample canonical correlations of two views of the same inputs, descending.
+
+    Both views are centred, reduced to orthonormal bases :math:`Q_X, Q_Y` of their
+    numerical column spaces (:func:`centred_range_basis`), and the correlations are the
+    singular values of :math:`Q_X^\top Q_Y`. Rank-deficient views (a constant column,
+    a low-dimensional signal embedded in many columns) are handled by the rank rule
+    rather than refused; this is the one implementation that ``compare`` (SVCCA,
+    PWCCA) and ``measure`` (Gaussian mutual information) use.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d1)
+    Y : array-like of shape (n_samples, d2)
+    n_components : int or (int, int), optional
+        Keep the top singular directions of each view first (as in SVCCA).
+    variance_threshold : float, optional
+        Keep the fewest top directions explaining this fraction of each view's variance.
+    rtol : float, optional
+        Relative rank tolerance (default ``max(n, d) * eps``).
+
+    Returns
+    -------
+    ndarray of shape (min(r_X, r_Y),)
+        Correlations in [0, 1]; r is the retained rank of each view.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((500, 1))
+    >>> canonical_correlations(x, 2 * x + 1).round(6)
+    array([1.])
+    >>> canonical_correlations(np.c_[x, np.ones(500)], 2 * x + 1).round(6)  # constant column
+    array([1.])
+    """
+    A, B = check_pair(X, Y, min_samples=2)
+    A, B = A.astype(np.float64, copy=False), B.astype(np.float64, copy=False)
+    if isinstance(n_components, tuple | list):
+        if len(n_components) != 2:
+            raise ValidationError(
+                f"n_components must be one value or a pair (for X, for Y); got {n_components!r}"
+            )
+        ncx, ncy = n_components
+    else:
+        ncx = ncy = n_components
+    Ux, _ = centred_range_basis(
+        A, n_components=ncx, variance_threshold=variance_threshold, rtol=rtol, name="X"
+    )
+    Uy, _ = centred_range_basis(
+        B, n_components=ncy, variance_threshold=variance_threshold, rtol=rtol, name="Y"
+    )
+    return correlate_bases(Ux, Uy)[0]
 
 
 def _validate_views(estimator: Any, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:

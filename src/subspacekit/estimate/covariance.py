@@ -11,6 +11,12 @@ spread), and two summaries merge exactly (Chan, Golub & LeVeque 1979):
     M = M_a + M_b + \delta\delta^\top n_a n_b / n.
 
 The result does not depend on how the rows were chunked, up to float64 rounding.
+
+Paired data (X, Y) -- representations of the same inputs, data and one-hot labels --
+is accumulated as the concatenation ``[X | Y]``; the summary records the split, and
+:meth:`ScatterStats.blocks` hands back the X-X, X-Y and Y-Y scatter blocks. This is
+the one streaming home of means, covariances and cross-covariances: PCA, LEACE,
+streaming CKA, SubspaceAD and CCA all accumulate through :class:`Accumulator`.
 Data may come as an array, an iterator of chunks, a zarr array or a dask array; with
 dask the per-block summaries are computed by the active scheduler (a
 ``dask.distributed`` client when one is running) and merged as a tree.
@@ -27,7 +33,6 @@ True
 from __future__ import annotations
 
 import collections.abc
-import numbers
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,13 +42,19 @@ from scipy.linalg import blas
 
 from subspacekit.core.backend import is_torch_tensor
 from subspacekit.core.progress import progress
+from subspacekit.core.validation import (
+    check_array,
+    check_consistent_samples,
+    check_finite,
+    check_int,
+    check_pair,
+)
 from subspacekit.errors import (
     DimensionMismatchError,
     NonFiniteError,
     TooFewSamplesError,
     ValidationError,
 )
-from subspacekit.validation import check_array, check_finite
 
 __all__ = [
     "Accumulator",
@@ -77,6 +88,30 @@ class ScatterStats:
     mean: np.ndarray
     scatter: np.ndarray
     n_chunks: int = 1
+    split: int | None = None
+
+    def blocks(self, ddof: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The X-X, X-Y and Y-Y blocks of the scatter matrix of paired data.
+
+        With ``ddof`` an integer, the blocks of the covariance ``scatter / (n - ddof)``
+        instead.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> X, Y = rng.standard_normal((50, 2)), rng.standard_normal((50, 3))
+        >>> xx, xy, yy = ScatterStats.from_data(X, Y=Y).blocks(ddof=1)
+        >>> bool(np.allclose(xy, np.cov(X, Y, rowvar=False)[:2, 2:]))
+        True
+        """
+        if self.split is None:
+            raise ValidationError(
+                "these statistics were accumulated from one array; pass Y= to get "
+                "cross-covariance blocks"
+            )
+        M = self.scatter if ddof is None else self.covariance(ddof)
+        k = self.split
+        return M[:k, :k], M[:k, k:], M[k:, k:]
 
     @property
     def n_features(self) -> int:
@@ -105,14 +140,31 @@ class ScatterStats:
         for i, chunk in enumerate(
             progress(chunks, verbose=verbose, desc="covariance", total=total)
         ):
-            acc.add(chunk, name=f"chunk {i} of the stream")
+            if isinstance(chunk, tuple):
+                acc.add(chunk[0], name=f"chunk {i} of the stream", y=chunk[1])
+            else:
+                acc.add(chunk, name=f"chunk {i} of the stream")
         return acc.result()
 
     @classmethod
     def from_data(
-        cls, X: Any, *, chunk_size: int | None = None, verbose: bool = False
+        cls, X: Any, *, Y: Any = None, chunk_size: int | None = None, verbose: bool = False
     ) -> ScatterStats:
-        """Statistics of an array, iterator of chunks, zarr array or dask array."""
+        """Statistics of an array, iterator of chunks, zarr array or dask array.
+
+        With ``Y`` (an array with the same rows as ``X``), the statistics of ``[X | Y]``
+        with the split recorded, for :meth:`blocks`. An iterator may also yield
+        ``(x_chunk, y_chunk)`` pairs.
+        """
+        if Y is not None:
+            X, Y = check_pair(X, Y, min_samples=1, names=("X", "Y"))
+            rows = (
+                DEFAULT_CHUNK_ROWS
+                if chunk_size is None
+                else check_int(chunk_size, "chunk_size", low=1)
+            )
+            pairs = ((X[i : i + rows], Y[i : i + rows]) for i in range(0, X.shape[0], rows))
+            return cls.from_chunks(pairs, verbose=verbose)
         if is_dask_array(X):
             return _dask_stats(X)
         return cls.from_chunks(iter_chunks(X, chunk_size), verbose=verbose)
@@ -157,8 +209,12 @@ def merge_stats(a: ScatterStats, b: ScatterStats) -> ScatterStats:
     n = a.n_samples + b.n_samples
     delta = b.mean - a.mean
     mean = a.mean + delta * (b.n_samples / n)
+    if a.split != b.split:
+        raise DimensionMismatchError(
+            f"cannot merge paired statistics with splits {a.split} and {b.split}"
+        )
     scatter = a.scatter + b.scatter + np.outer(delta, delta) * (a.n_samples * b.n_samples / n)
-    return ScatterStats(n, mean, scatter, a.n_chunks + b.n_chunks)
+    return ScatterStats(n, mean, scatter, a.n_chunks + b.n_chunks, a.split)
 
 
 class Accumulator:
@@ -169,6 +225,7 @@ class Accumulator:
         self.mean: np.ndarray | None = None
         self.scatter: np.ndarray | None = None  # upper triangle valid, Fortran order
         self.n_chunks = 0
+        self.split: int | None = None
 
     @classmethod
     def from_stats(cls, stats: ScatterStats) -> Accumulator:
@@ -178,12 +235,27 @@ class Accumulator:
         acc.mean = stats.mean.astype(np.float64, copy=True)
         acc.scatter = np.array(stats.scatter, dtype=np.float64, order="F", copy=True)
         acc.n_chunks = stats.n_chunks
+        acc.split = stats.split
         return acc
 
-    def add(self, chunk: Any, name: str = "chunk") -> None:
+    def add(self, chunk: Any, name: str = "chunk", *, y: Any = None) -> None:
+        """Add a block of rows (and, for paired data, the matching rows ``y``)."""
         # NaN or inf anywhere makes the chunk mean non-finite, so the full scan (and its
         # detailed message) is only needed when the cheap d-vector check fails.
         A = check_array(chunk, name, min_samples=0, allow_nonfinite=True)
+        split = None
+        if y is not None:
+            Yb = check_array(y, f"{name} (Y)", ndim=(1, 2), min_samples=0, allow_nonfinite=True)
+            Yb = Yb[:, None] if Yb.ndim == 1 else Yb
+            check_consistent_samples(A, Yb, names=[name, f"{name} (Y)"])
+            split = A.shape[1]
+            A = np.hstack([A.astype(np.float64, copy=False), Yb.astype(np.float64, copy=False)])
+        if self.n_chunks and split != self.split:
+            raise DimensionMismatchError(
+                f"{name} is {'paired' if split is not None else 'unpaired'} data with "
+                f"split {split}, but the earlier chunks had split {self.split}"
+            )
+        self.split = split
         if A.shape[0] == 0:
             return
         mean_b = A.mean(axis=0, dtype=np.float64)
@@ -220,7 +292,9 @@ class Accumulator:
                 "the scatter matrix overflowed float64 (values around 1e154 or larger); "
                 "rescale the data"
             )
-        return ScatterStats(self.n, self.mean.copy(), np.ascontiguousarray(scatter), self.n_chunks)
+        return ScatterStats(
+            self.n, self.mean.copy(), np.ascontiguousarray(scatter), self.n_chunks, self.split
+        )
 
 
 def _rank_one_upper(C: np.ndarray, v: np.ndarray, alpha: float) -> None:
@@ -256,7 +330,7 @@ def iter_chunks(X: Any, chunk_size: int | None = None) -> Iterator[Any]:
     Zarr arrays are read in whole storage chunks (``chunk_size`` rounded to a multiple
     of the zarr row-chunk) so every stored chunk is decompressed once.
     """
-    rows = DEFAULT_CHUNK_ROWS if chunk_size is None else _check_chunk_size(chunk_size)
+    rows = DEFAULT_CHUNK_ROWS if chunk_size is None else check_int(chunk_size, "chunk_size", low=1)
     if isinstance(X, collections.abc.Iterator):
         yield from X
         return
@@ -276,16 +350,6 @@ def iter_chunks(X: Any, chunk_size: int | None = None) -> Iterator[Any]:
     A = check_array(X, "X", min_samples=1, allow_nonfinite=True)
     for start in range(0, A.shape[0], rows):
         yield A[start : start + rows]
-
-
-def _check_chunk_size(chunk_size: Any) -> int:
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, numbers.Integral)
-        or chunk_size < 1
-    ):
-        raise ValidationError(f"chunk_size must be a positive integer; got {chunk_size!r}")
-    return int(chunk_size)
 
 
 def _dask_stats(X: Any) -> ScatterStats:

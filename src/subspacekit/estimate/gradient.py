@@ -37,9 +37,8 @@ from scipy import linalg
 from sklearn.base import BaseEstimator
 
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_array, check_fitted, check_in
 from subspacekit.errors import DimensionMismatchError, NotFittedError, RankError, ValidationError
-from subspacekit.estimate._inputs import check_fitted
-from subspacekit.validation import check_array, check_in
 
 __all__ = ["FrequentDirections", "GradientSubspace"]
 

@@ -27,11 +27,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_consistent_samples, check_fitted, validate_features
 from subspacekit.errors import ValidationError
-from subspacekit.estimate._inputs import check_fitted, validate_features
 from subspacekit.estimate.pca import PCA
 from subspacekit.estimate.rmt import _gram_eigh
-from subspacekit.validation import check_consistent_samples
 
 __all__ = ["NearestSubspaceClassifier"]
 

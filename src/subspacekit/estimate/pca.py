@@ -37,9 +37,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from subspacekit.core.backend import is_torch_tensor
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import (
+    check_array,
+    check_fitted,
+    check_in,
+    check_random_state,
+    validate_features,
+)
 from subspacekit.errors import NotFittedError, RankError, ValidationError
 from subspacekit.estimate import rmt
-from subspacekit.estimate._inputs import check_fitted, validate_features
 from subspacekit.estimate.covariance import (
     Accumulator,
     ScatterStats,
@@ -47,7 +53,6 @@ from subspacekit.estimate.covariance import (
     is_stream,
     iter_chunks,
 )
-from subspacekit.validation import check_array, check_in, check_random_state
 
 __all__ = ["PCA"]
 
@@ -479,7 +484,7 @@ class PCA(TransformerMixin, BaseEstimator):
     def subspace_(self) -> Subspace:
         spectral = self._get_spectral()
         if "subspace" not in spectral:
-            spectral["subspace"] = Subspace._from_orthonormal(
+            spectral["subspace"] = Subspace.from_orthonormal(
                 spectral["components"].T,
                 mean=self.mean_,
                 scales=np.sqrt(spectral["explained_variance"]),

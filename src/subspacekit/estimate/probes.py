@@ -37,9 +37,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import (
+    check_consistent_samples,
+    check_fitted,
+    check_in,
+    validate_features,
+)
 from subspacekit.errors import ConvergenceWarning, RankError, ValidationError
-from subspacekit.estimate._inputs import check_fitted, validate_features
-from subspacekit.validation import check_consistent_samples, check_in
 
 __all__ = ["INLP", "LDA", "DiffMeans", "LinearProbe", "RankKProbe"]
 

@@ -22,10 +22,8 @@ Rules (all return an ``int``):
   Kritchman & Nadler (2009) noise estimator, which corrects the noise level for the
   variance the detected spikes took from the bulk.
 
-:func:`causal_split` implements EigenShield's filter (Darabi et al. 2025): the spikes
-above the MP edge are scored by how unstable their coordinate is under a perturbation
-(robustness-based nonconformity score) and only those below a quantile of the scores
-("causal") are kept.
+:func:`spiked_components` returns the spikes above the MP edge; EigenShield's causal
+split of them lives with the detector, in :mod:`subspacekit.detect.eigenshield`.
 
 Examples
 --------
@@ -41,32 +39,29 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize, special
 
-from subspacekit.errors import (
-    DimensionMismatchError,
-    ShapeError,
-    TooFewSamplesError,
-    ValidationError,
-)
-from subspacekit.validation import (
+from subspacekit.core.validation import (
     check_array,
     check_in,
     check_positive,
     check_probability,
     check_random_state,
 )
+from subspacekit.errors import (
+    ShapeError,
+    TooFewSamplesError,
+    ValidationError,
+)
 
 __all__ = [
     "RANK_RULES",
-    "CausalSplit",
     "SpikedSpectrum",
     "bbp_rank",
-    "causal_split",
     "covariance_spectrum",
     "estimate_noise_variance",
     "gavish_donoho_rank",
@@ -734,172 +729,3 @@ def spiked_components(
     return SpikedSpectrum(
         mean, scale, lam, np.ascontiguousarray(V[:, :k]), sigma2, float(edge), dof
     )
-
-
-@dataclass(frozen=True)
-class CausalSplit:
-    """EigenShield's split of the spikes into causal (robust) and correlational directions.
-
-    Attributes
-    ----------
-    spectrum : SpikedSpectrum
-        The spikes found above the MP edge.
-    scores : ndarray (n_spikes,)
-        Robustness-based nonconformity score of each spike (smaller = more robust).
-    threshold : float
-        The ``quantile`` of ``scores``; spikes with score <= threshold are causal.
-    causal : ndarray of bool (n_spikes,)
-        Which spikes are causal.
-    quantile : float
-        Quantile level used.
-    """
-
-    spectrum: SpikedSpectrum
-    scores: np.ndarray
-    threshold: float
-    causal: np.ndarray
-    quantile: float
-    details: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def causal_components(self) -> np.ndarray:
-        """Orthonormal columns (d, n_causal) spanning the causal subspace (standardised space)."""
-        return self.spectrum.components[:, self.causal]
-
-    @property
-    def correlational_components(self) -> np.ndarray:
-        """Spikes that failed the robustness test (d, n_spikes - n_causal)."""
-        return self.spectrum.components[:, ~self.causal]
-
-    @property
-    def n_causal(self) -> int:
-        """Number of causal directions."""
-        return int(self.causal.sum())
-
-    def subspace(self) -> Any:
-        """The causal subspace as an affine :class:`~subspacekit.core.Subspace` (through the mean).
-
-        Only defined without standardisation, where it is a subspace of the input space.
-        """
-        from subspacekit.core import Subspace
-
-        if not np.all(self.spectrum.scale == 1.0):
-            raise ValidationError(
-                "the causal directions were found on standardised features; use filter() "
-                "or refit with standardize=False to get a subspace of the input space"
-            )
-        basis = self.causal_components
-        meta = {
-            "method": "eigenshield",
-            "quantile": self.quantile,
-            "n_spikes": self.spectrum.n_spikes,
-        }
-        if basis.shape[1] == 0:
-            return Subspace.from_basis(
-                np.zeros((basis.shape[0], 0)), mean=self.spectrum.mean, meta=meta
-            )
-        return Subspace.from_basis(basis, mean=self.spectrum.mean, meta=meta)
-
-    def filter(self, X: Any) -> np.ndarray:
-        r"""EigenShield's filter :math:`x \mapsto \mu + D U_C U_C^\top D^{-1}(x - \mu)`.
-
-        ``D`` is the diagonal of feature scales (identity without standardisation).
-        """
-        A = check_array(X, "X", ndim=(1, 2)).astype(np.float64, copy=False)
-        sp = self.spectrum
-        if A.shape[-1] != sp.mean.size:
-            raise DimensionMismatchError(f"X must have {sp.mean.size} features; got {A.shape[-1]}")
-        U = self.causal_components
-        Z = (A - sp.mean) / sp.scale
-        return sp.mean + ((Z @ U) @ U.T) * sp.scale
-
-
-def causal_split(
-    X: Any,
-    perturbation: Any,
-    *,
-    quantile: float = 0.9,
-    aggregate: str = "median",
-    alpha: float | None = 0.01,
-    noise_variance: float | None = None,
-    standardize: bool = False,
-    epsilon: float = 1e-12,
-    random_state: Any = None,
-) -> CausalSplit:
-    r"""EigenShield: keep the MP spikes whose coordinates are robust to perturbation.
-
-    1. Spikes: covariance eigenvectors :math:`u_i` above the MP edge
-       (:func:`spiked_components`).
-    2. Robustness-based nonconformity score of each spike, over the calibration rows,
-
-       .. math:: \mathrm{RbNS}_i = \operatorname{agg}_x
-                 \frac{|u_i^\top(\pi(x) - x)|}{|u_i^\top(x - \mu)| + \epsilon}.
-
-    3. Causal set :math:`C = \{i : \mathrm{RbNS}_i \le Q_q(\mathrm{RbNS})\}`; the other
-       spikes and the whole bulk are "correlational".
-
-    The paper's score averages the per-sample ratio (``aggregate="mean"``). The ratio of
-    two roughly Gaussian coordinates has Cauchy-like tails, so its mean is dominated by
-    the few samples whose coordinate is near zero; the default ``"median"`` is the
-    robust version of the same score.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, d)
-        Calibration embeddings.
-    perturbation : float, array of shape (n, d), or callable
-        :math:`\pi`: a float is the standard deviation of additive Gaussian noise; an
-        array holds the perturbed rows :math:`\pi(x)`; a callable maps ``(X, rng)`` to
-        the perturbed rows.
-    quantile : float
-        Quantile ``q`` of the spike scores used as threshold.
-    aggregate : {"median", "mean"}
-        How the per-sample ratios are averaged.
-    alpha, noise_variance, standardize
-        As in :func:`spiked_components`.
-    epsilon : float
-        Guards the division.
-    random_state : int, RandomState or None
-        Seed of the Gaussian perturbation (and passed to a callable).
-
-    Returns
-    -------
-    CausalSplit
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(7)
-    >>> u = np.linalg.qr(rng.standard_normal((20, 3)))[0]
-    >>> X = rng.standard_normal((800, 3)) * [5.0, 4.0, 3.0] @ u.T + rng.standard_normal((800, 20))
-    >>> split = causal_split(X, 0.5, quantile=0.5, random_state=0)
-    >>> split.spectrum.n_spikes, split.n_causal
-    (3, 2)
-    """
-    quantile = check_probability(quantile, "quantile", open_interval=False)
-    check_in(aggregate, ("median", "mean"), "aggregate")
-    A = check_array(X, "X", min_samples=3).astype(np.float64, copy=False)
-    rng = check_random_state(random_state)
-    if callable(perturbation):
-        perturbed = check_array(perturbation(A, rng), "perturbation(X)")
-    elif np.ndim(perturbation) == 0:
-        noise_sd = check_positive(perturbation, "perturbation")
-        perturbed = A + noise_sd * rng.standard_normal(A.shape)
-    else:
-        perturbed = check_array(perturbation, "perturbation")
-    if perturbed.shape != A.shape:
-        raise DimensionMismatchError(
-            f"the perturbed rows must have the shape of X {A.shape}; got {perturbed.shape}"
-        )
-    spectrum = spiked_components(
-        A, noise_variance=noise_variance, alpha=alpha, standardize=standardize
-    )
-    U = spectrum.components
-    signal = np.abs(((A - spectrum.mean) / spectrum.scale) @ U)
-    change = np.abs(((perturbed - A) / spectrum.scale) @ U)
-    ratios = change / (signal + epsilon)
-    scores = np.median(ratios, axis=0) if aggregate == "median" else ratios.mean(axis=0)
-    if scores.size == 0:
-        return CausalSplit(spectrum, scores, float("nan"), np.zeros(0, dtype=bool), quantile)
-    threshold = float(np.quantile(scores, quantile))
-    causal = scores <= threshold
-    return CausalSplit(spectrum, scores, threshold, causal, quantile)

@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree, shortest_path
 from sklearn.base import BaseEstimator
 
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_array, check_fitted, check_in, check_random_state
 from subspacekit.errors import (
     ConvergenceWarning,
     DimensionMismatchError,
@@ -46,8 +47,6 @@ from subspacekit.errors import (
     ShapeError,
     ValidationError,
 )
-from subspacekit.estimate._inputs import check_fitted
-from subspacekit.validation import check_array, check_in, check_random_state
 
 __all__ = [
     "StructuralProbe",

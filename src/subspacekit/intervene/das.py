@@ -33,9 +33,9 @@ from sklearn.utils.validation import check_is_fitted
 from subspacekit.core.backend import import_optional, is_torch_tensor
 from subspacekit.core.progress import progress
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_in, check_random_state
 from subspacekit.errors import ShapeError, ValidationError
 from subspacekit.intervene.hooks import Position, _single_module, edit, forward, record
-from subspacekit.validation import check_in, check_random_state
 
 __all__ = ["DAS", "interchange_accuracy"]
 

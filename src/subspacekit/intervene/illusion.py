@@ -42,6 +42,7 @@ import numpy as np
 
 from subspacekit.core.backend import import_optional, to_numpy
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_array
 from subspacekit.errors import DimensionMismatchError, ShapeError, ValidationError
 from subspacekit.intervene.hooks import (
     Position,
@@ -51,7 +52,6 @@ from subspacekit.intervene.hooks import (
     patch,
     record,
 )
-from subspacekit.validation import check_array
 
 __all__ = [
     "IllusionReport",

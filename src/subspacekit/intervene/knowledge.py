@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from subspacekit.core.backend import to_numpy
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_array, check_in
 from subspacekit.errors import (
     DimensionMismatchError,
     RankError,
@@ -47,7 +48,6 @@ from subspacekit.errors import (
     UntrustworthyEstimateWarning,
     ValidationError,
 )
-from subspacekit.validation import check_array, check_in
 
 __all__ = ["KnowledgeSubspace", "assign_axes", "knowledge_shares"]
 

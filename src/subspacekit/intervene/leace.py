@@ -45,13 +45,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from subspacekit.core.backend import import_optional, is_torch_tensor
 from subspacekit.core.subspace import Subspace
+from subspacekit.core.validation import check_array, check_consistent_samples, check_in
 from subspacekit.errors import (
     DimensionMismatchError,
     ShapeError,
     TooFewSamplesError,
     ValidationError,
 )
-from subspacekit.validation import check_array, check_consistent_samples, check_in
 
 __all__ = ["LEACE", "linear_shrinkage"]
 

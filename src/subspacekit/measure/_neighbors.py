@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.spatial import cKDTree
 
-from subspacekit.validation import check_in
+from subspacekit.core.validation import check_in
 
 __all__ = ["default_n_jobs", "kneighbors"]
 

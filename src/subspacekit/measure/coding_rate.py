@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
+from subspacekit.core.validation import check_array, check_consistent_samples, check_positive
 from subspacekit.errors import DimensionMismatchError, ShapeError, ValidationError
-from subspacekit.validation import check_array, check_consistent_samples, check_positive
 
 __all__ = ["coding_rate", "coding_rate_by_group", "mmcr_loss", "rate_reduction"]
 

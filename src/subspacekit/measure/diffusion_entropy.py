@@ -67,13 +67,13 @@ import numpy as np
 from scipy import linalg
 
 from subspacekit.core.result import Estimate
-from subspacekit.errors import ValidationError
-from subspacekit.validation import (
+from subspacekit.core.validation import (
     check_array,
     check_consistent_samples,
     check_in,
     check_positive,
 )
+from subspacekit.errors import ValidationError
 
 __all__ = [
     "classic_shannon_entropy",

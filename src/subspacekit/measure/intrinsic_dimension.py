@@ -80,19 +80,15 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator
 
 from subspacekit.core.backend import import_optional
-from subspacekit.core.result import Estimate, bootstrap_interval
+from subspacekit.core.resampling import bootstrap_interval
+from subspacekit.core.result import Estimate
+from subspacekit.core.validation import check_array, check_in, check_probability, check_random_state
 from subspacekit.errors import (
     TooFewSamplesError,
     UntrustworthyEstimateWarning,
     ValidationError,
 )
 from subspacekit.measure._neighbors import kneighbors
-from subspacekit.validation import (
-    check_array,
-    check_in,
-    check_probability,
-    check_random_state,
-)
 
 __all__ = [
     "METHODS",

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from subspacekit.core.validation import check_array, check_positive
 from subspacekit.errors import ShapeError, ValidationError
-from subspacekit.validation import check_array, check_positive
 
 __all__ = ["effective_rank", "von_neumann_entropy"]
 

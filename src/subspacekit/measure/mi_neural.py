@@ -45,13 +45,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from subspacekit.core.backend import import_optional, to_numpy
-from subspacekit.errors import NotFittedError, TooFewSamplesError, ValidationError
-from subspacekit.validation import (
+from subspacekit.core.validation import (
     check_array,
     check_consistent_samples,
     check_in,
     check_random_state,
 )
+from subspacekit.errors import NotFittedError, TooFewSamplesError, ValidationError
 
 __all__ = ["BOUNDS", "CRITICS", "NeuralMIEstimator", "neural_mi"]
 

@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 from scipy import integrate, special, stats
 
+from subspacekit.core.validation import check_random_state
 from subspacekit.errors import ValidationError
-from subspacekit.validation import check_random_state
 
 __all__ = [
     "TRANSFORMS",

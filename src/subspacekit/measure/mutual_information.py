@@ -45,17 +45,18 @@ from scipy import stats
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from subspacekit.core.result import Estimate, bootstrap_interval
-from subspacekit.errors import (
-    TooFewSamplesError,
-    UntrustworthyEstimateWarning,
-    ValidationError,
-)
-from subspacekit.validation import (
+from subspacekit.core.resampling import bootstrap_interval
+from subspacekit.core.result import Estimate
+from subspacekit.core.validation import (
     check_array,
     check_consistent_samples,
     check_in,
     check_random_state,
+)
+from subspacekit.errors import (
+    TooFewSamplesError,
+    UntrustworthyEstimateWarning,
+    ValidationError,
 )
 
 __all__ = [
