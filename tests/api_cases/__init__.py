@@ -1,6 +1,7 @@
 """The whole public API, one line per entry, for the bad-input battery.
 
-Each area's module (``core.py``, ``estimate.py``, ...) defines ``CASES``, a list of
+Each module here (``core.py``, ``estimate.py``, ``measure_mi.py``, ...; a file's area is
+the part of its name before the first underscore) defines ``CASES``, a list of
 :class:`Case`; ``ESTIMATORS``, one configured instance of each scikit-learn-style
 estimator of the area (run through ``parametrize_with_checks`` by
 ``tests/test_sklearn_contract.py``); and ``EXEMPT``, a dict from public names that take no data (constants,
@@ -18,17 +19,14 @@ from typing import Any
 
 __all__ = ["Case", "all_cases", "all_estimators", "all_exempt"]
 
-AREAS = (
-    "core",
-    "estimate",
-    "compare",
-    "measure",
-    "cluster",
-    "detect",
-    "intervene",
-    "activations",
-    "data",
-)
+
+def _modules() -> list[Any]:
+    """Every case module in this folder (``core.py``, ``measure_mi.py``, ...)."""
+    import importlib
+    import pkgutil
+
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    return [importlib.import_module(f"{__name__}.{n}") for n in names]
 
 
 @dataclass(frozen=True)
@@ -73,30 +71,17 @@ class Case:
 
 
 def all_cases() -> list[Case]:
-    import importlib
-
-    cases: list[Case] = []
-    for area in AREAS:
-        mod = importlib.import_module(f"api_cases.{area}")
-        cases.extend(mod.CASES)
-    return cases
+    return [case for mod in _modules() for case in mod.CASES]
 
 
 def all_exempt() -> dict[str, str]:
-    import importlib
-
+    """Exempt public names, keyed ``area.name`` (a bare key takes its file's area)."""
     out: dict[str, str] = {}
-    for area in AREAS:
-        mod = importlib.import_module(f"api_cases.{area}")
-        out.update({f"{area}.{k}" if "." not in k else k: v for k, v in mod.EXEMPT.items()})
+    for mod in _modules():
+        area = mod.__name__.rsplit(".", 1)[1].split("_")[0]
+        out.update({k if "." in k else f"{area}.{k}": v for k, v in mod.EXEMPT.items()})
     return out
 
 
 def all_estimators() -> list[Any]:
-    import importlib
-
-    out: list[Any] = []
-    for area in AREAS:
-        mod = importlib.import_module(f"api_cases.{area}")
-        out.extend(getattr(mod, "ESTIMATORS", []))
-    return out
+    return [est for mod in _modules() for est in getattr(mod, "ESTIMATORS", [])]
