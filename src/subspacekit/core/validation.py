@@ -14,6 +14,10 @@ count, rank). Estimators declare their hyper-parameters once, in a class attribu
 ``_parameter_constraints`` (scikit-learn's table style), and call
 :func:`validate_params` at the start of ``fit``.
 
+The constraint types live in :mod:`subspacekit.core.constraints` and are re-exported
+here, so ``from subspacekit.core.validation import Interval, Options, validate_params``
+is the one import an estimator needs.
+
 This module needs numpy only: ``import subspacekit`` must not load scikit-learn, so the
 two places that talk to scikit-learn (:func:`check_fitted`'s exception and
 :func:`validate_features`' feature-name bookkeeping) import it when they run, which is
@@ -33,13 +37,20 @@ subspacekit.errors.NonFiniteError: X contains 1 NaN and 0 infinite values; expec
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from subspacekit.core.backend import is_torch_tensor, to_numpy
+from subspacekit.core.constraints import (
+    Interval,
+    Options,
+    describe,
+    is_int,
+    is_real,
+    validate_params,
+)
 from subspacekit.errors import (
     DimensionMismatchError,
     DTypeError,
@@ -75,29 +86,6 @@ __all__ = [
 _FLOAT_DTYPES = (np.float64, np.float32)
 # Rows checked for NaN/inf at a time: no n x d boolean temporary for large arrays.
 _FINITE_BLOCK_ELEMENTS = 1 << 20
-
-
-def describe(x: Any) -> str:
-    """Short description of an argument for error messages: kind, shape and dtype.
-
-    Examples
-    --------
-    >>> describe(np.zeros((2, 3)))
-    'a 2-D array of shape (2, 3) and dtype float64'
-    >>> describe("abc")
-    "'abc' (str)"
-    """
-    if is_torch_tensor(x):
-        return f"a torch tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
-        shape = tuple(x.shape)
-        return f"a {len(shape)}-D array of shape {shape} and dtype {x.dtype}"
-    if isinstance(x, (list, tuple)):
-        return f"a {type(x).__name__} of length {len(x)}"
-    text = repr(x)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(x).__name__})"
 
 
 # --------------------------------------------------------------------------- arrays
@@ -449,14 +437,6 @@ def check_fitted(estimator: Any, attributes: str | Sequence[str] | None = None) 
 
 
 # --------------------------------------------------------------------------- values
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
 def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as int if it is an integer in ``[low, high]``.
 
@@ -472,7 +452,7 @@ def check_int(value: Any, name: str, *, low: int | None = None, high: int | None
     bounds = " in " + f"[{low}, {high}]" if low is not None and high is not None else ""
     if not bounds:
         bounds = f" >= {low}" if low is not None else (f" <= {high}" if high is not None else "")
-    if not _is_int(value):
+    if not is_int(value):
         raise DTypeError(f"{name} must be an integer{bounds}; got {describe(value)}")
     v = int(value)
     if (low is not None and v < low) or (high is not None and v > high):
@@ -511,7 +491,7 @@ def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     >>> check_positive(0.5, "alpha")
     0.5
     """
-    if not _is_real(value):
+    if not is_real(value):
         raise DTypeError(f"{name} must be a real number; got {describe(value)}")
     v = float(value)
     ok = np.isfinite(v) and (v > 0 if strict else v >= 0)
@@ -528,7 +508,7 @@ def check_probability(value: Any, name: str, *, open_interval: bool = True) -> f
     >>> check_probability(0.95, "ci")
     0.95
     """
-    if not _is_real(value):
+    if not is_real(value):
         raise DTypeError(f"{name} must be a real number; got {describe(value)}")
     v = float(value)
     ok = (0.0 < v < 1.0) if open_interval else (0.0 <= v <= 1.0)
@@ -587,7 +567,7 @@ def check_random_state(random_state: Any) -> np.random.RandomState:
     """
     if random_state is None or random_state is np.random:
         return np.random.mtrand._rand
-    if _is_int(random_state):
+    if is_int(random_state):
         if not 0 <= int(random_state) < 2**32:
             raise ValidationError(f"random_state must lie in [0, 2**32); got {random_state}")
         return np.random.RandomState(int(random_state))
@@ -599,181 +579,3 @@ def check_random_state(random_state: Any) -> np.random.RandomState:
         "random_state must be None, an int, a numpy RandomState or a Generator; "
         f"got {describe(random_state)}"
     )
-
-
-# --------------------------------------------------------------------------- parameters
-class Interval:
-    """A numeric range that a hyper-parameter may take (one entry of a constraint list).
-
-    Parameters
-    ----------
-    kind : numbers.Integral or numbers.Real
-        ``Integral`` accepts ints only; ``Real`` accepts ints and floats. Booleans are
-        never numbers here.
-    left, right : float or None
-        Bounds; None for unbounded.
-    closed : {"both", "left", "right", "neither"}
-        Which bounds belong to the range.
-
-    Examples
-    --------
-    >>> from numbers import Integral
-    >>> Interval(Integral, 1, None, closed="left").describe()
-    'an int in [1, inf)'
-    """
-
-    def __init__(
-        self,
-        kind: type,
-        left: float | None,
-        right: float | None,
-        *,
-        closed: str = "both",
-    ) -> None:
-        if kind not in (numbers.Integral, numbers.Real):
-            raise ValidationError(f"Interval kind must be Integral or Real; got {kind!r}")
-        if closed not in ("both", "left", "right", "neither"):
-            raise ValidationError(f"closed must be both/left/right/neither; got {closed!r}")
-        self.kind, self.left, self.right, self.closed = kind, left, right, closed
-
-    def accepts_type(self, value: Any) -> bool:
-        return _is_int(value) if self.kind is numbers.Integral else _is_real(value)
-
-    def __contains__(self, value: Any) -> bool:
-        if not self.accepts_type(value):
-            return False
-        v = float(value)
-        if not np.isfinite(v) and not (
-            (v == np.inf and self.right is None) or (v == -np.inf and self.left is None)
-        ):
-            return False
-        if self.left is not None:
-            if v < self.left or (v == self.left and self.closed in ("right", "neither")):
-                return False
-        if self.right is not None:
-            if v > self.right or (v == self.right and self.closed in ("left", "neither")):
-                return False
-        return True
-
-    def describe(self) -> str:
-        lo = "-inf" if self.left is None else f"{self.left:g}"
-        hi = "inf" if self.right is None else f"{self.right:g}"
-        lb = "[" if self.left is not None and self.closed in ("both", "left") else "("
-        rb = "]" if self.right is not None and self.closed in ("both", "right") else ")"
-        what = "an int" if self.kind is numbers.Integral else "a float"
-        return f"{what} in {lb}{lo}, {hi}{rb}"
-
-
-class Options:
-    """A fixed set of allowed values (strings, usually).
-
-    Examples
-    --------
-    >>> Options("spe", "t2").describe()
-    "one of {'spe', 't2'}"
-    """
-
-    def __init__(self, *values: Any) -> None:
-        self.values = tuple(values)
-
-    def accepts_type(self, value: Any) -> bool:
-        return any(type(value) is type(v) for v in self.values)
-
-    def __contains__(self, value: Any) -> bool:
-        return any(type(value) is type(v) and value == v for v in self.values)
-
-    def describe(self) -> str:
-        return "one of {" + ", ".join(repr(v) for v in self.values) + "}"
-
-
-# Named constraints: what each accepts and how it is described.
-_NAMED: dict[str, tuple[Any, str]] = {
-    "boolean": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
-    "random_state": (
-        lambda v: (
-            v is None
-            or (_is_int(v) and 0 <= int(v) < 2**32)
-            or isinstance(v, (np.random.RandomState, np.random.Generator))
-        ),
-        "None, an int seed in [0, 2**32), a RandomState or a Generator",
-    ),
-    "callable": (callable, "a callable"),
-    "array-like": (
-        lambda v: hasattr(v, "__array__") or isinstance(v, (list, tuple)) or is_torch_tensor(v),
-        "an array-like",
-    ),
-    "string": (lambda v: isinstance(v, str), "a str"),
-}
-
-
-def _satisfies(value: Any, constraint: Any) -> bool:
-    if constraint is None:
-        return value is None
-    if isinstance(constraint, (Interval, Options)):
-        return value in constraint
-    if isinstance(constraint, str):
-        return bool(_NAMED[constraint][0](value))
-    if isinstance(constraint, type):
-        return isinstance(value, constraint)
-    raise ValidationError(f"unknown parameter constraint {constraint!r}")
-
-
-def _type_fits(value: Any, constraint: Any) -> bool:
-    """Whether ``value`` has the type a constraint is about (ignoring its range)."""
-    if isinstance(constraint, (Interval, Options)):
-        return constraint.accepts_type(value)
-    return False
-
-
-def _describe_constraint(constraint: Any) -> str:
-    if constraint is None:
-        return "None"
-    if isinstance(constraint, (Interval, Options)):
-        return constraint.describe()
-    if isinstance(constraint, str):
-        return str(_NAMED[constraint][1])
-    return f"an instance of {getattr(constraint, '__name__', constraint)}"
-
-
-def validate_params(
-    estimator: Any,
-    constraints: Mapping[str, Sequence[Any]] | None = None,
-    params: Mapping[str, Any] | None = None,
-) -> None:
-    """Check hyper-parameters against a table of constraints.
-
-    Each entry of ``constraints`` (by default the estimator's class attribute
-    ``_parameter_constraints``) lists what a parameter may be: an :class:`Interval`, an
-    :class:`Options`, ``None``, a type, or one of the names ``"boolean"``,
-    ``"random_state"``, ``"callable"``, ``"array-like"``, ``"string"``. A value that
-    satisfies none raises :class:`DTypeError` when its type fits none of them (a string
-    for a number) and :class:`ValidationError` when its type fits but its value does
-    not (a negative count), with a message listing everything allowed.
-
-    Examples
-    --------
-    >>> from numbers import Integral, Real
-    >>> class Est:
-    ...     _parameter_constraints = {"n": [Interval(Integral, 1, None, closed="left")],
-    ...                               "mode": [Options("a", "b")]}
-    ...     def __init__(self, n=1, mode="a"):
-    ...         self.n, self.mode = n, mode
-    >>> validate_params(Est(n=0))
-    Traceback (most recent call last):
-    ...
-    subspacekit.errors.ValidationError: Est: n must be an int in [1, inf); got 0
-    >>> validate_params(Est(mode=3))
-    Traceback (most recent call last):
-    ...
-    subspacekit.errors.DTypeError: Est: mode must be one of {'a', 'b'}; got 3 (int)
-    """
-    table = constraints if constraints is not None else type(estimator)._parameter_constraints
-    owner = type(estimator).__name__
-    for pname, allowed in table.items():
-        value = params[pname] if params is not None else getattr(estimator, pname)
-        if any(_satisfies(value, c) for c in allowed):
-            continue
-        wanted = " or ".join(_describe_constraint(c) for c in allowed)
-        if any(_type_fits(value, c) for c in allowed):
-            raise ValidationError(f"{owner}: {pname} must be {wanted}; got {value!r}")
-        raise DTypeError(f"{owner}: {pname} must be {wanted}; got {describe(value)}")
