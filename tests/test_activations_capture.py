@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from subspacekit.activations import capture, resolve_modules
-from subspacekit.errors import DTypeError, ValidationError
+from subspacekit.errors import DTypeError, NonFiniteError, TooFewSamplesError, ValidationError
 
 
 def _mlp(width: int = 16) -> torch.nn.Sequential:
@@ -126,8 +126,10 @@ def test_hooks_removed_on_success_and_on_error_and_mode_restored() -> None:
     model.train()
     capture(model, torch.ones(2, 2), batch_size=2, verbose=False)
     assert not model.layer._forward_hooks and model.training
-    with pytest.raises(RuntimeError, match="boom"):
+    # a failure inside the model is reported as an input error naming the batch
+    with pytest.raises(ValidationError, match=r"RuntimeError on batch 0 .*boom") as err:
         capture(model, torch.ones(6, 2), batch_size=2, verbose=False)
+    assert isinstance(err.value.__cause__, RuntimeError)
     assert not model.layer._forward_hooks and model.training
 
 
@@ -163,3 +165,52 @@ def test_memory_stays_flat_over_200_batches() -> None:
     kept = sum(a.nbytes for a in acts.values())  # the result itself: 200*64*8*4 B
     assert acts["2"].shape == (200 * 64, 8)
     assert growth < kept + 40 * 2**20, f"RSS grew by {growth / 2**20:.0f} MiB"
+
+
+class _NaNOnBatch(torch.nn.Module):
+    """Identity, except that batch ``bad`` (0-based) comes out as NaN."""
+
+    def __init__(self, bad: int) -> None:
+        super().__init__()
+        self.bad, self.calls = bad, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return x * torch.nan if self.calls == self.bad + 1 else x
+
+
+def test_nan_activations_raise_naming_the_module_and_the_batch() -> None:
+    # Regression: capture used to return NaN activations without a word.
+    model = torch.nn.Sequential(torch.nn.Linear(5, 3), _NaNOnBatch(bad=2), torch.nn.ReLU())
+    with pytest.raises(
+        NonFiniteError, match=r"module '1' produced 12 NaN .* batch 2 \(inputs 8 to 11\)"
+    ):
+        capture(model, torch.randn(20, 5), batch_size=4, verbose=False)
+    assert not model[1]._forward_hooks
+    # NaN in the inputs is refused before the model runs
+    x = torch.randn(6, 5)
+    x[4, 1] = torch.nan
+    with pytest.raises(NonFiniteError, match="inputs contains 1 NaN"):
+        capture(_mlp(), x, verbose=False)
+    # float16 storage cannot hold 1e5: an overflow to inf is refused too
+    big = torch.nn.Sequential(torch.nn.Identity())
+    with pytest.raises(NonFiniteError, match="overflowed float16"):
+        capture(big, torch.full((3, 2), 1e5), dtype=np.float16, verbose=False)
+
+
+def test_inputs_of_every_container_give_the_same_rows() -> None:
+    pd = pytest.importorskip("pandas")
+    mlp = _mlp()
+    x = np.random.default_rng(0).standard_normal((9, 5))
+    reference = capture(mlp, torch.tensor(x, dtype=torch.float32), verbose=False)["2"]
+    for given in (x, x.tolist(), pd.DataFrame(x), x.astype(np.float32)):
+        np.testing.assert_allclose(capture(mlp, given, verbose=False)["2"], reference, rtol=1e-6)
+    with pytest.raises(TooFewSamplesError):
+        capture(mlp, np.zeros((0, 5)), verbose=False)
+    with pytest.raises(DTypeError, match="Complex"):
+        capture(mlp, x.astype(complex), verbose=False)
+    with pytest.raises(NonFiniteError, match=r"overflow torch\.float32"):
+        capture(mlp, x * 1e160, verbose=False)
+    # inputs the model cannot take: a subspacekit error naming the batch, not torch's
+    with pytest.raises(ValidationError, match=r"batch 0 .*mat1 and mat2 shapes"):
+        capture(mlp, x[:, :3], verbose=False)

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from subspacekit.activations import ActivationStore, capture, capture_to_store
-from subspacekit.errors import OverwriteError, ValidationError
+from subspacekit.errors import NonFiniteError, OverwriteError, ValidationError
 
 # The same model and inputs are built in this process and in the killed subprocess.
 SETUP = textwrap.dedent(
@@ -52,7 +52,7 @@ def _manifest(path: Path) -> dict:
     return json.loads((path / "manifest.json").read_text())
 
 
-def _check_contiguous(manifest: dict) -> None:
+def _assert_contiguous(manifest: dict) -> None:
     first_row = first_input = 0
     for shard in manifest["shards"]:
         assert shard["first_row"] == first_row and shard["first_input"] == first_input
@@ -68,7 +68,7 @@ def test_store_matches_capture_in_every_read_mode(tmp_path: Path) -> None:
                              rows_per_shard=64, verbose=False)  # fmt: skip
     assert store.complete and store.n_rows == 300 and store.modules == ["1", "3"]
     assert len(store.manifest["shards"]) == 5  # 4 x 64 rows + the remaining 44
-    _check_contiguous(store.manifest)
+    _assert_contiguous(store.manifest)
     for name in ("1", "3"):
         np.testing.assert_array_equal(store.read(name), expected[name])
         np.testing.assert_array_equal(np.asarray(store.memmap(name)), expected[name])
@@ -154,7 +154,7 @@ def test_resume_after_exception_and_orphan_shard(tmp_path: Path) -> None:
         batch_size=10, rows_per_shard=20, verbose=False,
     )  # fmt: skip
     assert resumed.complete and not list(path.glob("*.tmp"))
-    _check_contiguous(resumed.manifest)
+    _assert_contiguous(resumed.manifest)
     expected = capture(model, x, batch_size=10, verbose=False)
     for name in expected:
         np.testing.assert_allclose(resumed.read(name), expected[name], rtol=1e-6, atol=1e-7)
@@ -200,7 +200,7 @@ def test_resume_after_killing_a_subprocess(tmp_path: Path) -> None:
     model, x = build()
     resumed = capture_to_store(model, x, path, batch_size=5, rows_per_shard=10, verbose=False)
     assert resumed.complete and resumed.n_rows == 300
-    _check_contiguous(resumed.manifest)
+    _assert_contiguous(resumed.manifest)
     # the first shards are the killed run's own files, untouched by the resumed run
     assert resumed.manifest["shards"][: len(killed["shards"])] == killed["shards"]
     expected = capture(model, x, batch_size=5, verbose=False)
@@ -213,3 +213,99 @@ def test_inputs_must_be_a_sequence(tmp_path: Path) -> None:
     model, x = build()
     with pytest.raises(ValidationError, match="known length"):
         capture_to_store(model, (b for b in [x]), tmp_path / "g", verbose=False)
+
+
+def _same_as_capture(store: ActivationStore, model, x, batch_size: int) -> None:
+    expected = capture(model, x, batch_size=batch_size, verbose=False)
+    for name in expected:
+        np.testing.assert_allclose(store.read(name), expected[name], rtol=1e-6, atol=1e-7)
+
+
+def test_killed_during_the_first_manifest_write_resumes(tmp_path: Path) -> None:
+    # Regression: a process killed while writing the very first manifest left a folder
+    # that capture_to_store refused as "not an activation store". Kill it for real at
+    # that moment: the fsync of the first atomic write ends the process (no finally runs).
+    path = tmp_path / "first"
+    script = tmp_path / "run.py"
+    script.write_text(
+        SETUP
+        + textwrap.dedent(
+            f"""
+            import os
+            import subspacekit.core.io as io
+            from subspacekit.activations import capture_to_store
+
+            def die(fd):
+                os._exit(3)
+
+            io.os.fsync = die  # the first fsync is the first manifest's
+            model, inputs = build()
+            capture_to_store(model, inputs, {str(path)!r}, batch_size=50, rows_per_shard=100,
+                             verbose=False)
+            """
+        )
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(script)], env=env, timeout=300)
+    assert done.returncode == 3
+    # atomic: the killed write left its temporary, never a manifest.json
+    assert not (path / "manifest.json").exists()
+    assert [p.name.startswith(".manifest.json.") for p in path.iterdir()] == [True]
+    model, x = build()
+    resumed = capture_to_store(model, x, path, batch_size=50, rows_per_shard=100, verbose=False)
+    assert resumed.complete and resumed.n_rows == 300 and not list(path.glob(".*.tmp"))
+    _assert_contiguous(resumed.manifest)
+    _same_as_capture(resumed, model, x, 50)
+
+
+def test_folder_without_a_complete_manifest_starts_over(tmp_path: Path) -> None:
+    # What other kills leave before any manifest is complete: an unrecorded shard, a
+    # shard temporary and a truncated manifest (from a writer that was not atomic).
+    model, x = build()
+    path = tmp_path / "partial"
+    path.mkdir()
+    (path / "shard-000000.safetensors").write_bytes(b"unrecorded")
+    (path / ".shard-000001.safetensors.123.abc.tmp").write_bytes(b"half")
+    (path / "manifest.json").write_text('{"format": "subspacekit.activation-st')
+    with pytest.raises(ValidationError, match="not a complete JSON manifest"):
+        ActivationStore(path)
+    store = capture_to_store(model, x, path, batch_size=50, rows_per_shard=100, verbose=False)
+    assert store.complete and sorted(p.name for p in path.iterdir()) == [
+        "manifest.json",
+        "shard-000000.safetensors",
+        "shard-000001.safetensors",
+        "shard-000002.safetensors",
+    ]
+    _same_as_capture(store, model, x, 50)
+    # a user file next to a truncated manifest is not ours to delete
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text("{")
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(OverwriteError, match="not an activation store"):
+        capture_to_store(model, x, other, verbose=False)
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
+def test_nan_activations_are_refused_and_the_store_stays_consistent(tmp_path: Path) -> None:
+    class NaNAfter(torch.nn.Module):
+        """Identity until input row ``start``, NaN from then on."""
+
+        def __init__(self, start: int) -> None:
+            super().__init__()
+            self.start, self.seen = start, 0
+
+        def forward(self, h):
+            rows = torch.arange(self.seen, self.seen + h.shape[0])
+            self.seen += h.shape[0]
+            return torch.where((rows >= self.start)[:, None], torch.nan, h)
+
+    model, x = build()
+    poisoned = torch.nn.Sequential(*model[:2], NaNAfter(start=130), model[3])
+    path = tmp_path / "nan"
+    with pytest.raises(NonFiniteError, match=r"module '2' produced .*NaN.* on batch 2 "):
+        capture_to_store(poisoned, x, path, batch_size=50, rows_per_shard=100, verbose=False)
+    manifest = _manifest(path)
+    assert manifest["inputs_done"] == 100 and not manifest["complete"]
+    store = ActivationStore(path)
+    assert all(np.isfinite(store.read(name)).all() for name in store.modules)

@@ -134,7 +134,7 @@ def test_check_random_state_conversions():
 
 # --------------------------------------------------------------------------- parameters
 class _Est:
-    _parameter_constraints = {  # noqa: RUF012
+    _parameter_constraints = {
         "n": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")],
         "mode": [Options("a", "b"), None],
         "flag": ["boolean"],
@@ -168,15 +168,25 @@ def test_validate_params_type_versus_value(kwargs, error):
         validate_params(_Est(**kwargs))
     name = next(iter(kwargs))
     assert f"_Est: {name} must be" in str(info.value)
-    assert not isinstance(info.value, error) or type(info.value) is error or issubclass(
-        type(info.value), error
+    assert (
+        not isinstance(info.value, error)
+        or type(info.value) is error
+        or issubclass(type(info.value), error)
     )
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"n": 5}, {"n": 0.5}, {"n": np.int64(2)}, {"mode": None}, {"flag": np.bool_(True)},
-     {"seed": np.random.default_rng(0)}, {"fn": len}],
+    [
+        {},
+        {"n": 5},
+        {"n": 0.5},
+        {"n": np.int64(2)},
+        {"mode": None},
+        {"flag": np.bool_(True)},
+        {"seed": np.random.default_rng(0)},
+        {"fn": len},
+    ],
 )
 def test_validate_params_accepts_legal_values(kwargs):
     validate_params(_Est(**kwargs))

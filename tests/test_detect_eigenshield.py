@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from subspacekit.detect import EigenShield
-from subspacekit.errors import DimensionMismatchError, NonFiniteError, NotFittedError
+from subspacekit.detect.eigenshield import causal_split
+from subspacekit.errors import (
+    DimensionMismatchError,
+    NonFiniteError,
+    NotFittedError,
+    ValidationError,
+)
 
 
 def spiked(n=1000, d=200, strengths=(2.0, 4.0, 6.0, 8.0, 10.0), seed=0):
@@ -109,3 +115,46 @@ def test_mnist_pgd_input_filter_raises_robust_accuracy(data_root):
     # small training set).
     assert shield["robust"] >= none["robust"] + 0.10
     assert shield["clean"] >= none["clean"] - 0.03
+
+
+# ------------------------------------------------------------------ the causal split
+def test_causal_split_keeps_the_spikes_that_resist_perturbation():
+    # Well separated spikes and d/n = 1/80, so that sample eigenvectors sit within ~2
+    # degrees of the planted ones (closer spikes would mix their eigenvectors).
+    X, U = spiked(n=4000, d=50, strengths=(20.0, 15.0, 10.0, 4.0, 2.0), seed=5)
+    rng = np.random.default_rng(0)
+    fragile = U[:, 3:]  # the perturbation moves samples along the last two planted spikes only
+
+    def perturb(A, _rng):
+        return (
+            A
+            + rng.standard_normal((A.shape[0], 2)) * 3.0 @ fragile.T
+            + 0.01 * rng.standard_normal(A.shape)
+        )
+
+    split = causal_split(X, perturb, quantile=0.6)
+    assert split.spectrum.n_spikes == 5
+    # The spikes are sorted by eigenvalue, which follows the planted strengths.
+    assert split.causal.tolist() == [True, True, True, False, False]
+    kept = split.subspace()
+    assert np.degrees(kept.angles(U[:, :3]).max()) < 5.0
+    F = split.filter(X)
+    assert np.allclose(split.filter(F), F)  # a projection
+    # The fragile directions' variance is (almost entirely) removed by the filter.
+    before = (((X - kept.mean) @ fragile) ** 2).sum()
+    after = (((F - kept.mean) @ fragile) ** 2).sum()
+    assert after < 0.01 * before
+
+
+def test_gaussian_perturbation_score_is_noise_over_spike_scale():
+    # median(|eps z| / |sqrt(lambda) z'|) = eps / sqrt(lambda) for independent normals.
+    X, _ = spiked(n=4000, seed=6)
+    split = causal_split(X, 0.3, random_state=0)
+    lam = split.spectrum.eigenvalues[: split.spectrum.n_spikes]
+    assert np.allclose(split.scores * np.sqrt(lam) / 0.3, 1.0, atol=0.1)
+
+
+def test_causal_split_rejects_a_mismatched_perturbation():
+    X, _ = spiked(n=100, d=20, seed=7)
+    with pytest.raises(ValidationError, match="shape"):
+        causal_split(X, X[:50])

@@ -227,7 +227,8 @@ def test_nan_chunk_in_a_stream_is_named():
 
 def test_parameter_errors_are_clear():
     X = _data(n=50, d=5)
-    with pytest.raises(ValidationError, match="variance fraction"):
+    # A fraction outside (0, 1) is neither a count nor a variance fraction.
+    with pytest.raises(ValidationError, match=r"n_components must be .*float in \(0, 1\)"):
         PCA(1.5).fit(X)
     with pytest.raises(ValidationError, match="integer n_components"):
         PCA(0.5, solver="randomized").fit(X)

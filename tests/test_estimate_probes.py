@@ -7,7 +7,7 @@ import pytest
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from subspacekit.core import principal_angles
-from subspacekit.errors import RankError, ValidationError
+from subspacekit.errors import RankError, UntrustworthyEstimateWarning, ValidationError
 from subspacekit.estimate import (
     INLP,
     LDA,
@@ -93,11 +93,13 @@ def test_inlp_removes_a_redundantly_encoded_concept():
     assert np.allclose(inlp.transform(X) @ inlp.subspace_.basis, 0.0, atol=1e-8)
 
 
-def test_inlp_refuses_labels_it_cannot_decode():
+def test_inlp_removes_nothing_from_labels_it_cannot_decode_and_says_so():
     rng = np.random.default_rng(4)
     X, y = rng.standard_normal((400, 5)), rng.integers(0, 2, 400)
-    with pytest.raises(RankError, match="majority"):
-        INLP(3, random_state=0).fit(X, y)
+    with pytest.warns(UntrustworthyEstimateWarning, match="majority"):
+        inlp = INLP(3, random_state=0).fit(X, y)
+    assert inlp.subspace_.dim == 0
+    assert np.array_equal(inlp.transform(X), X)
 
 
 # ------------------------------------------------------------------ RankKProbe

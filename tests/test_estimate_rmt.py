@@ -1,13 +1,18 @@
-"""Random-matrix rank selection and EigenShield's split: closed forms and planted spikes."""
+"""Random-matrix rank selection: closed forms and planted spikes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from subspacekit.detect.eigenshield import causal_split
-from subspacekit.errors import TooFewSamplesError, ValidationError
-from subspacekit.estimate import rmt
+from subspacekit.errors import (
+    DTypeError,
+    NonFiniteError,
+    ShapeError,
+    TooFewSamplesError,
+    ValidationError,
+)
+from subspacekit.estimate import rank_rules, rmt
 
 D, N = 200, 1000
 STRENGTHS = np.array(
@@ -36,12 +41,14 @@ def test_tracy_widom_quantiles_match_published_table():
 
 def test_gavish_donoho_constants_match_the_paper():
     # Square matrices: lambda* = 4/sqrt(3) with known noise, omega(1) ~ 2.858 with unknown.
-    assert rmt.gavish_donoho_threshold(1.0) == pytest.approx(4 / np.sqrt(3), rel=1e-12)
-    assert rmt.gavish_donoho_threshold(1.0, noise_known=False) == pytest.approx(2.858, abs=1e-3)
+    assert rank_rules.gavish_donoho_threshold(1.0) == pytest.approx(4 / np.sqrt(3), rel=1e-12)
+    assert rank_rules.gavish_donoho_threshold(1.0, noise_known=False) == pytest.approx(
+        2.858, abs=1e-3
+    )
     # Their cubic approximation omega(beta) ~ 0.56 b^3 - 0.95 b^2 + 1.82 b + 1.43 (error < 0.02).
     for beta in (0.1, 0.3, 0.6):
         approx = 0.56 * beta**3 - 0.95 * beta**2 + 1.82 * beta + 1.43
-        assert rmt.gavish_donoho_threshold(beta, noise_known=False) == pytest.approx(
+        assert rank_rules.gavish_donoho_threshold(beta, noise_known=False) == pytest.approx(
             approx, abs=0.02
         )
 
@@ -80,8 +87,8 @@ def test_planted_rank_five_is_found_and_pure_noise_gives_zero():
         spiked, dof = rmt.covariance_spectrum(X)
         null, _ = rmt.covariance_spectrum(noise)
         for rule in exact:
-            exact[rule] += rmt.select_rank(spiked, rule, n_samples=dof) == 5
-            zero[rule] += rmt.select_rank(null, rule, n_samples=dof) == 0
+            exact[rule] += rank_rules.select_rank(spiked, rule, n_samples=dof) == 5
+            zero[rule] += rank_rules.select_rank(null, rule, n_samples=dof) == 0
     for rule in exact:
         assert exact[rule] >= 95, (rule, exact)
         assert zero[rule] >= 95, (rule, zero)
@@ -91,8 +98,8 @@ def test_parallel_analysis_finds_planted_rank():
     hits, zeros = 0, 0
     for seed in range(8):
         X, noise, _ = _spiked(seed, d=60, n=400)
-        hits += rmt.parallel_analysis_rank(X, n_permutations=19, random_state=seed) == 5
-        zeros += rmt.parallel_analysis_rank(noise, n_permutations=19, random_state=seed) == 0
+        hits += rank_rules.parallel_analysis_rank(X, n_permutations=19, random_state=seed) == 5
+        zeros += rank_rules.parallel_analysis_rank(noise, n_permutations=19, random_state=seed) == 0
     assert hits >= 7 and zeros >= 7
 
 
@@ -100,15 +107,17 @@ def test_rules_on_data_and_on_eigenvalues_agree_and_known_noise_works():
     X, _, _ = _spiked(3)
     lam, dof = rmt.covariance_spectrum(X)
     for rule in ("mp", "gavish-donoho", "bbp"):
-        assert rmt.select_rank(X, rule) == rmt.select_rank(lam, rule, n_samples=dof) == 5
-    assert rmt.gavish_donoho_rank(X, noise_sigma=1.0) == 5
-    assert rmt.mp_rank(X, noise_variance=1.0) == 5
-    assert rmt.bbp_rank(X, noise_variance=1.0) == 5
+        assert (
+            rank_rules.select_rank(X, rule) == rank_rules.select_rank(lam, rule, n_samples=dof) == 5
+        )
+    assert rank_rules.gavish_donoho_rank(X, noise_sigma=1.0) == 5
+    assert rank_rules.mp_rank(X, noise_variance=1.0) == 5
+    assert rank_rules.bbp_rank(X, noise_variance=1.0) == 5
 
 
 def test_spikes_below_the_bbp_transition_are_invisible():
     # gamma = 0.2: sqrt(gamma) = 0.447; a spike of 0.3 sits inside the bulk, 1.5 pops out.
-    found = [rmt.bbp_rank(_spiked(s, strengths=np.array([1.5, 0.3]))[0]) for s in range(5)]
+    found = [rank_rules.bbp_rank(_spiked(s, strengths=np.array([1.5, 0.3]))[0]) for s in range(5)]
     assert found == [1] * 5
 
 
@@ -116,64 +125,35 @@ def test_kritchman_nadler_corrects_the_bulk_bias():
     X, _, _ = _spiked(4, strengths=np.array([40.0, 30.0, 20.0, 10.0, 5.0]))
     lam, dof = rmt.covariance_spectrum(X)
     naive = lam[5:].mean()
-    corrected = rmt._kritchman_nadler_noise(lam, 5, dof, D)
+    corrected = rank_rules.kritchman_nadler_noise_variance(lam, 5, dof, D)
     assert abs(corrected - 1.0) < abs(naive - 1.0)
     assert corrected == pytest.approx(1.0, rel=0.01)
 
 
 def test_bad_input_is_refused():
     with pytest.raises(ValidationError, match="n_samples"):
-        rmt.mp_rank(np.ones(5))
+        rank_rules.mp_rank(np.ones(5))
     with pytest.raises(ValidationError, match="one of"):
-        rmt.select_rank(np.eye(5), "elbow")
+        rank_rules.select_rank(np.eye(5), "elbow")
     with pytest.raises(ValidationError, match="non-negative"):
-        rmt.mp_rank(np.array([1.0, -1.0]), n_samples=10)
+        rank_rules.mp_rank(np.array([1.0, -1.0]), n_samples=10)
     with pytest.raises(TooFewSamplesError):
         rmt.covariance_spectrum(np.ones((1, 3)))
     with pytest.raises(ValidationError, match="constant"):
-        rmt.parallel_analysis_rank(
+        rank_rules.parallel_analysis_rank(
             np.c_[np.random.default_rng(0).standard_normal((20, 3)), np.ones(20)], standardize=True
         )
 
 
-# ------------------------------------------------------------------ EigenShield
-def test_causal_split_keeps_the_spikes_that_resist_perturbation():
-    # Well separated spikes and d/n = 1/80, so that sample eigenvectors sit within ~2
-    # degrees of the planted ones (closer spikes would mix their eigenvectors).
-    X, _, U = _spiked(5, strengths=np.array([20.0, 15.0, 10.0, 4.0, 2.0]), d=50, n=4000)
-    rng = np.random.default_rng(0)
-    fragile = U[:, 3:]  # the perturbation moves samples along the last two planted spikes only
-
-    def perturb(A, _rng):
-        return (
-            A
-            + rng.standard_normal((A.shape[0], 2)) * 3.0 @ fragile.T
-            + 0.01 * rng.standard_normal(A.shape)
-        )
-
-    split = causal_split(X, perturb, quantile=0.6)
-    assert split.spectrum.n_spikes == 5
-    # The spikes are sorted by eigenvalue, which follows the planted strengths.
-    assert split.causal.tolist() == [True, True, True, False, False]
-    kept = split.subspace()
-    assert np.degrees(kept.angles(U[:, :3]).max()) < 5.0
-    F = split.filter(X)
-    assert np.allclose(split.filter(F), F)  # a projection
-    # The fragile directions' variance is (almost entirely) removed by the filter.
-    before = (((X - kept.mean) @ fragile) ** 2).sum()
-    after = (((F - kept.mean) @ fragile) ** 2).sum()
-    assert after < 0.01 * before
-
-
-def test_gaussian_perturbation_score_is_noise_over_spike_scale():
-    # median(|eps z| / |sqrt(lambda) z'|) = eps / sqrt(lambda) for independent normals.
-    X, _, _ = _spiked(6, n=4000)
-    split = causal_split(X, 0.3, random_state=0)
-    lam = split.spectrum.eigenvalues[: split.spectrum.n_spikes]
-    assert np.allclose(split.scores * np.sqrt(lam) / 0.3, 1.0, atol=0.1)
-
-
-def test_causal_split_rejects_a_mismatched_perturbation():
-    X, _, _ = _spiked(7, d=20, n=100)
-    with pytest.raises(ValidationError, match="shape"):
-        causal_split(X, X[:50])
+@pytest.mark.parametrize(
+    ("eigenvalues", "error", "match"),
+    [
+        ([np.nan, 1.0, 2.0], NonFiniteError, "NaN"),
+        ([[1.0, 2.0]], ShapeError, "1-D"),
+        (["a", "b"], DTypeError, "real numbers"),
+        ([], TooFewSamplesError, "at least 1"),
+    ],
+)
+def test_noise_variance_refuses_bad_eigenvalues(eigenvalues, error, match):
+    with pytest.raises(error, match=match):
+        rmt.estimate_noise_variance(eigenvalues, 40, 5)

@@ -78,14 +78,18 @@ def test_loadings_span_the_shared_signal():
     assert np.degrees(principal_angles(cca.x_weights_, A).max()) > 10
 
 
-def test_rank_deficient_view_needs_regularization():
+def test_constant_feature_is_dropped_by_the_rank_rule():
+    # One home for the rank rule: a constant column carries no variance, so CCA on the
+    # view with it gives the same correlations as on the view without it.
     X, Y = _planted_cca(200, seed=4, dx=6, dy=5)
     X[:, 2] = 7.0
-    with pytest.raises(RankError, match="1 of its features are constant"):
-        CCA(2).fit(X, Y)
+    without = np.delete(X, 2, axis=1)
+    expected = CCA(2).fit(without, Y).canonical_correlations_
+    assert np.allclose(CCA(2).fit(X, Y).canonical_correlations_, expected, atol=1e-10)
+    # Only five directions remain in X: a sixth pair cannot exist.
+    with pytest.raises(RankError, match="n_components=6 exceeds"):
+        CCA(6).fit(X, Y)
     assert CCA(2, regularization=0.1).fit(X, Y).canonical_correlations_.shape == (2,)
-    with pytest.raises(RankError, match="n_components"):
-        CCA(6, regularization=0.1).fit(X, Y)
     with pytest.raises(ValidationError, match="same number of samples"):
         CCA(2).fit(X, Y[:-1])
 

@@ -99,3 +99,44 @@ def test_das_errors() -> None:
         DAS(net, "1", n_components=17).fit(x, x, torch.zeros(10, dtype=torch.long))
     with pytest.raises(ValidationError, match="closest names"):
         DAS(net, "2.weight").fit(x, x, torch.zeros(10, dtype=torch.long))
+
+
+def test_das_parameters_and_targets_are_checked() -> None:
+    from subspacekit.errors import DimensionMismatchError, DTypeError, NonFiniteError, RankError
+
+    net, _, _, rng = _planted_network()
+    x = torch.tensor(rng.standard_normal((10, 16)))
+    labels = torch.zeros(10, dtype=torch.long)
+    with pytest.raises(ValidationError, match="learning_rate"):
+        DAS(net, "1", learning_rate=0.0).fit(x, x, labels)
+    with pytest.raises(DTypeError, match="module"):
+        DAS(net, 1).fit(x, x, labels)
+    with pytest.raises(ValidationError, match="loss"):
+        DAS(net, "1", loss="hinge").fit(x, x, labels)
+    with pytest.raises(RankError, match="n_components=17"):
+        DAS(net, "1", n_components=17).fit(x, x, labels)
+    nan = labels.double()
+    nan[0] = torch.nan
+    with pytest.raises(NonFiniteError):
+        DAS(net, "1").fit(x, x, nan)
+    with pytest.raises(DimensionMismatchError):
+        DAS(net, "1").fit(x, x, labels[:7])
+    with pytest.raises(ValidationError, match="class indices must be < 4"):
+        DAS(net, "1", max_epochs=1).fit(x, x, labels + 9)
+    # numpy inputs work like tensors (converted to the model's dtype)
+    das = DAS(net, "1", max_epochs=1, random_state=0)
+    assert das.fit(x.numpy(), x.numpy(), labels.numpy()).subspace_.dim == 1
+
+
+def test_interchange_accuracy_checks_labels() -> None:
+    from subspacekit.errors import DimensionMismatchError
+
+    scores = torch.tensor([[0.1, 2.0], [3.0, 0.0], [1.0, 0.5]])
+    assert interchange_accuracy(scores, [1, 0, 1]) == pytest.approx(2 / 3)
+    assert interchange_accuracy(scores.numpy().tolist(), np.eye(2)[[1, 0, 0]]) == 1.0
+    with pytest.raises(DimensionMismatchError):
+        interchange_accuracy(scores, [1, 0])
+    with pytest.raises(ValidationError, match="several largest entries"):
+        interchange_accuracy(scores, [[1, 1], [1, 0], [0, 1]])
+    with pytest.raises(ShapeError, match="class indices"):
+        interchange_accuracy(scores, [0.5, 1.0, 0.0])

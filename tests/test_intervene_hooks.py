@@ -220,3 +220,56 @@ def test_float32_model_stays_float32_and_gradients_flow() -> None:
         assert y.dtype == torch.float32
         y.sum().backward()
     assert net[0].weight.grad is not None and torch.isfinite(net[0].weight.grad).all()
+
+
+# ------------------------------------------------------------ input checks
+def test_interventions_check_their_inputs_before_hooking() -> None:
+    # Regression: erase/steer/patch/as_subspace took NaN, None or strings without a check.
+    from subspacekit.errors import DTypeError, NonFiniteError
+
+    net = torch.nn.Sequential(torch.nn.Identity())
+    bad = np.array([[1.0, np.nan], [0.0, 1.0]])
+    with pytest.raises(NonFiniteError), erase(net, "0", bad):
+        pass
+    with pytest.raises(DTypeError), erase(net, "0", [["a", "b"]]):
+        pass
+    with pytest.raises(ShapeError), erase(net, "0", np.ones((2, 2, 2))):
+        pass
+    with pytest.raises(ValidationError, match="strength"), erase(net, "0", [1.0, 0.0], strength=-1):
+        pass
+    with pytest.raises(DTypeError, match="strength"), erase(net, "0", [1.0, 0.0], strength="1"):
+        pass
+    with pytest.raises(ValidationError, match="alpha"), steer(net, "0", [1.0, 0.0], alpha=np.inf):
+        pass
+    with pytest.raises(DTypeError, match="alpha"), steer(net, "0", [1.0, 0.0], alpha="2"):
+        pass
+    with pytest.raises(NonFiniteError), steer(net, "0", [1.0, 0.0], value=np.nan):
+        pass
+    with pytest.raises(NonFiniteError), patch(net, "0", [1.0, 0.0], np.array([[np.nan, 0.0]])):
+        pass
+    with pytest.raises(DTypeError, match="position"), edit(net, "0", lambda h: h, position="1"):
+        pass
+    with pytest.raises(DTypeError, match="callable"), edit(net, "0", 3):
+        pass
+    with pytest.raises(DTypeError):
+        from subspacekit.intervene import as_subspace
+
+        as_subspace(None)
+    assert _no_hooks(net)
+
+
+def test_forward_converts_arrays_and_reports_model_failures() -> None:
+    from subspacekit.errors import NonFiniteError
+    from subspacekit.intervene import forward
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2)).requires_grad_(False)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    out = forward(net, x.tolist())
+    assert out.dtype == torch.float32  # float64 lists become the model's dtype
+    torch.testing.assert_close(out, net(torch.tensor(x, dtype=torch.float32)))
+    with pytest.raises(NonFiniteError):
+        forward(net, np.full((2, 3), np.nan))
+    with pytest.raises(ValidationError, match="the model raised RuntimeError"):
+        forward(net, x[:, :2])
+    # a parameter-free model keeps float64 inputs in float64
+    assert forward(torch.nn.Identity(), x).dtype == torch.float64

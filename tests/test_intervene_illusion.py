@@ -94,3 +94,26 @@ def test_diagnostic_errors() -> None:
         illusion_diagnostics(np.zeros(3), W, acts)
     with pytest.raises(ValidationError, match="do not vary"):
         illusion_diagnostics(np.array([0.0, 0.0, 1.0]), W, np.c_[acts[:, :2], np.zeros(20)])
+
+
+def test_constant_activations_and_bad_pairs_are_errors() -> None:
+    W_out = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    # Regression: identical rows passed the absolute 1e-12 variance test through the
+    # rounding of their mean; the relative rule of core.linalg says they do not vary.
+    same = np.tile([[0.3, 0.7, 0.1]], (50, 1))
+    with pytest.raises(ValidationError, match="do not vary"):
+        illusion_diagnostics([0.0, 1.0, 1.0], W_out, same)
+    # tiny but varying activations are not "constant"
+    x = np.array([0.0, 1.0] * 50)
+    tiny = 1e-160 * np.stack([x, x, 0 * x], axis=1)
+    assert illusion_diagnostics([0.0, 1.0, 1.0], W_out, tiny).flagged
+    with pytest.raises(ValidationError, match="share_threshold"):
+        illusion_diagnostics([0.0, 1.0, 1.0], W_out, tiny, share_threshold=2.0)
+    net = distilled_illusion_model()
+    base = torch.tensor([[0.0], [1.0]])
+    with pytest.raises(DimensionMismatchError):
+        patch_effect(net, "hidden", base, torch.tensor([[1.0], [0.0], [1.0]]))
+    with pytest.raises(ValidationError, match="exactly one module"):
+        patch_effect(net, "*", base, base.flip(0))
+    with pytest.raises(ValidationError, match="n_copies"):
+        distilled_illusion_model(n_copies=0)

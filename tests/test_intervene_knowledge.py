@@ -7,7 +7,15 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from subspacekit.core import principal_angles
-from subspacekit.errors import RankError, ShapeError, UntrustworthyEstimateWarning
+from subspacekit.errors import (
+    DimensionMismatchError,
+    DTypeError,
+    NonFiniteError,
+    RankError,
+    ShapeError,
+    UntrustworthyEstimateWarning,
+    ValidationError,
+)
 from subspacekit.intervene import KnowledgeSubspace, assign_axes, knowledge_shares
 
 D = 384
@@ -106,3 +114,53 @@ def test_knowledge_shares_window_and_errors() -> None:
         KnowledgeSubspace().fit(reference + u_pk, reference + 2 * u_pk, reference)
     with pytest.warns(UntrustworthyEstimateWarning, match="degrees apart"):
         KnowledgeSubspace().fit(runs(1, 0), runs(2, 0.1), reference)
+
+
+def test_fit_on_labelled_rows_equals_fit_on_three_arrays() -> None:
+    # fit(X, y) is the scikit-learn form; y names the condition of each row.
+    _, _, runs = _stream(seed=3)
+    prior, context, reference = runs(1, 0), runs(0, 1), runs(0, 0)
+    three = KnowledgeSubspace().fit(prior, context, reference)
+    X = np.vstack([prior, context, reference])
+    for y in (
+        np.repeat(["prior", "context", "reference"], 300),
+        np.repeat([1, 2, 0], 300),
+    ):
+        labelled = KnowledgeSubspace().fit(X, y)
+        np.testing.assert_allclose(labelled.subspace_.basis, three.subspace_.basis, atol=1e-12)
+        np.testing.assert_allclose(labelled.transform(X), three.transform(X), atol=1e-10)
+    with pytest.raises(ValidationError, match=r"missing \['context'\]"):
+        KnowledgeSubspace().fit(X, np.repeat([1, 0, 0], 300))
+    with pytest.raises(ValidationError, match="name no condition"):
+        KnowledgeSubspace().fit(X, np.repeat(["prior", "context", "other"], 300))
+    with pytest.raises(ValidationError, match="coordinates"):
+        KnowledgeSubspace(coordinates="polar").fit(X, np.repeat([1, 2, 0], 300))
+
+
+def test_scale_does_not_change_the_axes_or_overflow() -> None:
+    # Regression: the contrast angle and the oblique coordinates went through D^T D,
+    # which overflows for data near 1e160.
+    _, _, runs = _stream(seed=4)
+    fit = (runs(1, 0), runs(0, 1), runs(0, 0))
+    plain = KnowledgeSubspace(coordinates="oblique").fit(*fit)
+    huge = KnowledgeSubspace(coordinates="oblique").fit(*(1e160 * a for a in fit))
+    assert huge.contrast_angle_ == pytest.approx(plain.contrast_angle_, rel=1e-9)
+    np.testing.assert_allclose(huge.transform(1e160 * fit[0]), plain.transform(fit[0]), rtol=1e-6)
+
+
+def test_assign_axes_and_shares_check_their_inputs() -> None:
+    B = np.eye(3)[:, :2]
+    with pytest.raises(RankError, match="two independent columns"):
+        assign_axes(np.ones((3, 2)), [1.0, 0, 0], [0, 1.0, 0])
+    with pytest.raises(ValidationError, match="prior_mean is zero"):
+        assign_axes(B, np.zeros(3), [0, 1.0, 0])
+    with pytest.raises(ValidationError, match="orthogonal to the basis"):
+        assign_axes(B, [0, 0, 1.0], [0, 1.0, 0])
+    with pytest.raises(DimensionMismatchError):
+        assign_axes(B, [1.0, 0], [0, 1.0, 0])
+    with pytest.raises(ValidationError, match="window"):
+        knowledge_shares(np.ones((4, 2)), window=0)
+    with pytest.raises(DTypeError, match="window"):
+        knowledge_shares(np.ones((4, 2)), window=2.5)
+    with pytest.raises(NonFiniteError):
+        knowledge_shares([[np.nan, 1.0]])

@@ -134,3 +134,41 @@ def test_bad_input_errors() -> None:
         eraser.transform(X[:, :5])
     with pytest.raises(ValidationError, match="not among the classes"):
         LEACE().fit(X[:50], z[:50] % 2).partial_fit(X[50:], z[50:])
+
+
+def test_parameters_and_degenerate_data() -> None:
+    from subspacekit.errors import DTypeError, UntrustworthyEstimateWarning
+
+    X, z = _planted(n=100)
+    with pytest.raises(ValidationError, match="method"):
+        LEACE(method="oblique").fit(X, z)
+    with pytest.raises(ValidationError, match="svd_tol"):
+        LEACE(svd_tol=0.0).fit(X, z)
+    with pytest.raises(DTypeError, match="shrinkage"):
+        LEACE(shrinkage="yes").fit(X, z)
+    with pytest.raises(ValidationError, match="requires y"):
+        LEACE().fit(X, None)
+    # Every row the same: nothing to erase. The identity, with a warning saying why.
+    same = np.tile(X[:1], (100, 1))
+    with pytest.warns(UntrustworthyEstimateWarning, match="every row of X is the same"):
+        eraser = LEACE().fit(same, z)
+    assert eraser.rank_ == 0
+    np.testing.assert_array_equal(eraser.transform(X), X)
+    with pytest.raises(NonFiniteError, match="overflowed"):
+        LEACE().fit(X * 1e160, z)
+
+
+def test_linear_shrinkage_checks_its_input() -> None:
+    from subspacekit.errors import ShapeError
+
+    S = np.diag([3.0, 1.0])
+    out32 = linear_shrinkage(S.astype(np.float32), 10)
+    assert out32.dtype == np.float32  # float32 kept
+    np.testing.assert_allclose(out32, linear_shrinkage(S, 10), rtol=1e-6)
+    np.testing.assert_allclose(linear_shrinkage(S.tolist(), 10), linear_shrinkage(S, 10))
+    with pytest.raises(ShapeError, match="square"):
+        linear_shrinkage(np.ones((2, 3)), 10)
+    with pytest.raises(ValidationError, match="n must be"):
+        linear_shrinkage(S, 0)
+    with pytest.raises(NonFiniteError):
+        linear_shrinkage(np.array([[np.nan, 0.0], [0.0, 1.0]]), 10)

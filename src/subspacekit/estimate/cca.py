@@ -8,34 +8,48 @@ cross-covariance :math:`K = (C_{xx}^{(r)})^{-1/2} C_{xy} (C_{yy}^{(r)})^{-1/2} =
 and :math:`W_x = (C_{xx}^{(r)})^{-1/2} U`, :math:`W_y = (C_{yy}^{(r)})^{-1/2} V`.
 
 Computed without ever forming or inverting a covariance: each view's thin SVD
-:math:`\tilde X = P_x S_x Q_x^\top` gives :math:`C_{xx}^{(r)}` in closed form, and the
+:math:`\tilde X = P_x S_x Q_x^\top`, truncated at its numerical rank
+(:func:`centred_range_basis`), gives :math:`C_{xx}^{(r)}` in closed form, and the
 whitened cross-covariance is a small SVD — so there is no iteration that can fail to
 converge (scikit-learn's NIPALS-based ``CCA`` can), and the accuracy is that of two
-LAPACK SVDs. ``r = 0`` is classical CCA (refusing rank-deficient views, which have no
-unique answer); ``r = 1`` is PLS on the covariance.
+LAPACK SVDs. Only the numerical range of each view carries covariance with the other,
+so a rank-deficient view (a constant column, duplicated features, ``d > n``) loses
+nothing: ``r = 0`` is classical CCA, whose correlations on the range are unique and are
+those of :func:`canonical_correlations` (the weights are the minimum-norm ones, with no
+component along directions of zero variance); ``r = 1`` is PLS on the covariance.
 
 PLS-SVD is the SVD of the cross-covariance itself: :math:`C_{xy} = U\Sigma V^\top`.
 """
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from subspacekit.core.linalg import n_components_for_variance, range_basis
+from subspacekit.core.linalg import (
+    constant_columns,
+    identical_rows,
+    n_components_for_variance,
+    numerical_rank,
+    range_basis,
+)
 from subspacekit.core.subspace import Subspace
 from subspacekit.core.validation import (
+    Interval,
     check_array,
     check_consistent_samples,
+    check_finite,
     check_fitted,
     check_n_components,
     check_pair,
     validate_features,
+    validate_params,
 )
-from subspacekit.errors import RankError, ValidationError
+from subspacekit.errors import DimensionMismatchError, RankError, ValidationError
 
 __all__ = ["CCA", "PLSSVD", "canonical_correlations", "centred_range_basis", "correlate_bases"]
 
@@ -64,6 +78,11 @@ def centred_range_basis(
     (5, 1)
     """
     Xc = X - X.mean(axis=0, dtype=np.float64)
+    # A constant column leaves rounding residue after centring; judged relative to the
+    # other centred columns it is dropped by the rank rule, but when every column is
+    # constant (all rows identical) the residue is all there is. Constant columns are
+    # therefore judged on the uncentred data (the one relative rule) and zeroed.
+    Xc[:, constant_columns(X)] = 0.0
     U, s = range_basis(Xc, rtol=rtol)
     rank = U.shape[1]
     if rank == 0:
@@ -151,73 +170,132 @@ def canonical_correlations(
     return correlate_bases(Ux, Uy)[0]
 
 
-def _validate_views(estimator: Any, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-    A = validate_features(estimator, X, reset=True, min_samples=2)
-    if Y is None:
-        raise ValidationError(
-            f"{type(estimator).__name__}.fit needs both views X and Y; got Y=None"
-        )
-    B = check_array(Y, "Y", min_samples=2)
-    check_consistent_samples(A, B, names=["X", "Y"])
-    return A.astype(np.float64, copy=False), B.astype(np.float64, copy=False)
+# --------------------------------------------------------------------------- estimators
+class _TwoViewTransformer(TransformerMixin, BaseEstimator):
+    """Input checks and the paired ``transform``/``fit_transform`` of CCA and PLS-SVD.
+
+    As scikit-learn's cross-decomposition estimators, ``fit(X, Y)`` takes the two views
+    (``Y`` may be 1-D: one feature), ``transform(X)`` returns X's scores and
+    ``transform(X, Y)`` / ``fit_transform(X, Y)`` both views' scores as a pair.
+    """
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _validate_views(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        A = validate_features(self, X, reset=True, min_samples=2)
+        if Y is None:
+            raise ValidationError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "fit needs both views X and Y"
+            )
+        A, B = check_pair(A, Y, min_samples=2, why="two paired views")
+        owner = type(self).__name__
+        for view in (A, B):
+            # Warn here; the rank rule then refuses the view (no direction to correlate).
+            identical_rows(view, owner=owner, consequence="the view has no direction to fit")
+        self.n_features_y_ = B.shape[1]
+        return A.astype(np.float64, copy=False), B.astype(np.float64, copy=False)
+
+    def _validate_y(self, Y: Any, n_samples: int) -> np.ndarray:
+        B = check_array(Y, "Y", ndim=(1, 2), min_samples=0)
+        B = B[:, None] if B.ndim == 1 else B
+        check_consistent_samples(np.empty((n_samples, 0)), B, names=["X", "Y"])
+        if B.shape[1] != self.n_features_y_:
+            raise DimensionMismatchError(
+                f"Y has {B.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_y_} features as input."
+            )
+        return B
+
+    def _scores(self, A: np.ndarray, which: str) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def transform(self, X: Any, Y: Any = None) -> Any:
+        """Scores of X (and of Y when given, returned as a pair)."""
+        check_fitted(self, "x_weights_")
+        A = validate_features(self, X, reset=False)
+        zx = self._scores(A, "x")
+        if Y is None:
+            return zx
+        return zx, self._scores(self._validate_y(Y, A.shape[0]), "y")
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit both views and return both views' scores ``(z_x, z_y)``."""
+        return self.fit(X, y, **fit_params).transform(X, y)
+
+    @property
+    def subspace_(self) -> tuple[Subspace, Subspace]:
+        check_fitted(self, "x_subspace_")
+        return self.x_subspace_, self.y_subspace_
 
 
-def _check_n_components(n_components: Any, limit: int, what: str) -> int:
-    if isinstance(n_components, bool) or not isinstance(n_components, int | np.integer):
-        raise ValidationError(f"n_components must be an integer; got {n_components!r}")
-    if not 1 <= n_components <= limit:
-        raise RankError(f"n_components must lie in [1, {limit}] ({what}); got {n_components}")
-    return int(n_components)
+def _unit(M: np.ndarray) -> float:
+    """Largest magnitude of M (1 for a zero matrix): the unit at which it is computed."""
+    peak = float(np.max(np.abs(M))) if M.size else 0.0
+    return peak if peak > 0 else 1.0
 
 
 class _View:
-    """Centred view, its thin SVD and the regularised inverse square root of its covariance."""
+    """A centred view on its numerical range, and its regularised covariance there.
+
+    The view is divided by its largest magnitude (the result does not depend on its
+    unit, and the squares of 1e160-sized data would overflow); the thin SVD of the
+    centred, scaled view ``P S Q^T`` is truncated at the numerical rank by
+    :func:`centred_range_basis`, the kernel of :func:`canonical_correlations`.
+    """
 
     def __init__(self, A: np.ndarray, regularization: float, name: str) -> None:
         n, d = A.shape
-        self.mean = A.mean(axis=0)
-        Ac = A - self.mean
-        P, s, Qt = linalg.svd(Ac, full_matrices=False, check_finite=False)
-        variances = s**2 / (n - 1)
-        mean_variance = float((Ac**2).sum() / (n - 1) / d)
-        tol = max(n, d) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
-        rank = int((s > tol).sum())
-        if regularization == 0.0 and rank < d:
-            constant = int((np.ptp(A, axis=0) == 0).sum())
-            why = f"; {constant} of its features are constant" if constant else ""
-            raise RankError(
-                f"{name} has {d} features but its centred data have rank {rank}{why}: unregularised "
-                "CCA is not unique. Set regularization > 0, or reduce the view first (e.g. PCA)"
-            )
-        if mean_variance == 0.0:
-            raise ValidationError(f"{name} has no variance (every feature is constant)")
-        # Eigenvalues of C^(r) on span(Q): (1-r) s^2/(n-1) + r * mean_variance; on the
-        # orthogonal complement (d > n) only the ridge r * mean_variance remains.
-        self.reg_eigs = (1.0 - regularization) * variances + regularization * mean_variance
-        self.ridge = regularization * mean_variance
-        self.Q = Qt.T
-        self.s = s
-        self.P = P
+        self.unit = _unit(A)
+        As = A / self.unit
+        self.mean_scaled = As.mean(axis=0)
+        self.P, self.s = centred_range_basis(As, name=name)
+        # Right singular vectors of the kept directions: Ac^T P = Q S.
+        self.Q = (As - self.mean_scaled).T @ self.P / self.s
         self.n = n
+        self.regularization = regularization
+        variances = self.s**2 / (n - 1)
+        mean_variance = float(variances.sum() / d)
+        # Eigenvalues of C^(r) on span(Q): (1-r) s^2/(n-1) + r * mean_variance. Off span(Q)
+        # the view has no data, hence no covariance with the other view: those directions
+        # never enter the answer.
+        self.reg_eigs = (1.0 - regularization) * variances + regularization * mean_variance
 
-    def whitened_factor(self) -> np.ndarray:
-        """Factor F with cross-covariance K = F_x^T F_y: F = P S / sqrt(n-1) * reg_eigs^{-1/2}."""
+    @property
+    def rank(self) -> int:
+        return int(self.s.size)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.mean_scaled * self.unit
+
+    def whitened_basis(self) -> np.ndarray:
+        """F with whitened cross-covariance K = F_x^T F_y; F = P exactly when r = 0."""
+        if self.regularization == 0.0:
+            return self.P
         return self.P * (self.s / np.sqrt(self.n - 1) / np.sqrt(self.reg_eigs))
 
     def weights(self, U: np.ndarray) -> np.ndarray:
-        """(C^(r))^{-1/2} applied to a direction expressed in the whitened SVD basis."""
-        return self.Q @ (U / np.sqrt(self.reg_eigs)[:, None])
+        """(C^(r))^{-1/2} applied to directions U of the whitened basis, in data units."""
+        return self.Q @ (U / np.sqrt(self.reg_eigs)[:, None]) / self.unit
 
 
-class CCA(TransformerMixin, BaseEstimator):
+class CCA(_TwoViewTransformer):
     r"""Regularised canonical correlation analysis, computed by SVDs (no iteration).
 
     Parameters
     ----------
     n_components : int, default=2
-        Number of canonical pairs.
+        Number of canonical pairs, at most the smaller numerical rank of the two
+        centred views.
     regularization : float in [0, 1], default=0.0
-        Shrinkage ``r`` of each covariance towards :math:`\bar\lambda I`; 0 is classical CCA.
+        Shrinkage ``r`` of each covariance towards :math:`\bar\lambda I`; 0 is classical
+        CCA, whose correlations equal :func:`canonical_correlations` (also for
+        rank-deficient views, e.g. with a constant column).
 
     Attributes
     ----------
@@ -247,87 +325,83 @@ class CCA(TransformerMixin, BaseEstimator):
     >>> cca = CCA(n_components=1).fit(X, Y)
     >>> round(float(cca.canonical_correlations_[0]), 1)  # 1 / (1 + 0.25) = 0.8
     0.8
+    >>> X1 = np.c_[X, np.ones(2000)]  # a constant column changes nothing
+    >>> bool(np.allclose(CCA(1).fit(X1, Y).canonical_correlations_, cca.canonical_correlations_))
+    True
     """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "regularization": [Interval(Real, 0, 1, closed="both")],
+    }
 
     def __init__(self, n_components: int = 2, *, regularization: float = 0.0) -> None:
         self.n_components = n_components
         self.regularization = regularization
 
     def fit(self, X: Any, Y: Any = None) -> CCA:
-        """Fit both views (rows are paired samples)."""
-        r = self.regularization
-        if (
-            isinstance(r, bool)
-            or not isinstance(r, int | float | np.floating)
-            or not 0.0 <= r <= 1.0
-        ):
-            raise ValidationError(f"regularization must be a number in [0, 1]; got {r!r}")
-        A, B = _validate_views(self, X, Y)
-        vx = _View(A, float(r), "X")
-        vy = _View(B, float(r), "Y")
-        k = _check_n_components(
-            self.n_components, min(vx.Q.shape[1], vy.Q.shape[1]), "limited by the views' shapes"
-        )
-        K = vx.whitened_factor().T @ vy.whitened_factor()
-        U, _, Vt = linalg.svd(K, full_matrices=False, check_finite=False)
-        Wx = vx.weights(U[:, :k])
-        Wy = vy.weights(Vt[:k].T)
+        """Fit both views (rows are paired samples; a 1-D ``Y`` is one feature)."""
+        validate_params(self)
+        r = float(self.regularization)
+        A, B = self._validate_views(X, Y)
+        vx, vy = _View(A, r, "X"), _View(B, r, "Y")
+        k = check_n_components(self.n_components, min(vx.rank, vy.rank))
+        _, U, V = correlate_bases(vx.whitened_basis(), vy.whitened_basis())
+        Wx, Wy = vx.weights(U[:, :k]), vy.weights(V[:, :k])
         # Fix the sign so that each x-direction's largest-magnitude entry is positive.
         flip = np.sign(Wx[np.argmax(np.abs(Wx), axis=0), np.arange(k)])
         flip[flip == 0] = 1.0
         Wx, Wy = Wx * flip, Wy * flip
-        zx, zy = (A - vx.mean) @ Wx, (B - vy.mean) @ Wy
+        # Variates from the scaled views (the weights' unit cancels the data's).
+        zx = (A / vx.unit - vx.mean_scaled) @ (Wx * vx.unit)
+        zy = (B / vy.unit - vy.mean_scaled) @ (Wy * vy.unit)
         zx -= zx.mean(axis=0)
         zy -= zy.mean(axis=0)
         denom = np.sqrt((zx**2).sum(axis=0) * (zy**2).sum(axis=0))
-        self.canonical_correlations_ = np.where(
-            denom > 0, (zx * zy).sum(axis=0) / np.where(denom > 0, denom, 1.0), 0.0
+        self.canonical_correlations_ = np.clip(
+            np.where(denom > 0, (zx * zy).sum(axis=0) / np.where(denom > 0, denom, 1.0), 0.0),
+            -1.0,
+            1.0,
         )
         self.x_weights_, self.y_weights_ = Wx, Wy
         # Loadings Cov(X, Z_x): the data-space directions where the shared signal lives.
-        self.x_loadings_ = (A - vx.mean).T @ zx / (A.shape[0] - 1)
-        self.y_loadings_ = (B - vy.mean).T @ zy / (B.shape[0] - 1)
+        n = A.shape[0]
+        self.x_loadings_ = (A / vx.unit - vx.mean_scaled).T @ zx / (n - 1) * vx.unit
+        self.y_loadings_ = (B / vy.unit - vy.mean_scaled).T @ zy / (n - 1) * vy.unit
         self.x_mean_, self.y_mean_ = vx.mean, vy.mean
-        self.n_features_y_ = B.shape[1]
-        meta = {"method": "cca", "regularization": float(r)}
+        meta = {"method": "cca", "regularization": r}
         self.x_subspace_ = Subspace.from_basis(Wx, mean=vx.mean, meta={**meta, "view": "x"})
         self.y_subspace_ = Subspace.from_basis(Wy, mean=vy.mean, meta={**meta, "view": "y"})
         return self
 
-    @property
-    def subspace_(self) -> tuple[Subspace, Subspace]:
-        check_fitted(self, "x_subspace_")
-        return self.x_subspace_, self.y_subspace_
+    def _scores(self, A: np.ndarray, which: str) -> np.ndarray:
+        if which == "x":
+            return (A - self.x_mean_) @ self.x_weights_
+        return (A - self.y_mean_) @ self.y_weights_
 
-    def transform(self, X: Any, Y: Any = None) -> Any:
-        """Canonical variates of X (and of Y when given, returned as a pair)."""
-        check_fitted(self, "x_weights_")
-        A = validate_features(self, X, reset=False)
-        zx = (A - self.x_mean_) @ self.x_weights_
-        if Y is None:
-            return zx
-        B = check_array(Y, "Y")
-        if B.shape[1] != self.n_features_y_:
-            raise ValidationError(f"Y must have {self.n_features_y_} features; got {B.shape[1]}")
-        return zx, (B - self.y_mean_) @ self.y_weights_
+    def score(self, X: Any, y: Any) -> float:
+        """Mean correlation of the canonical variates on (held-out) paired data.
 
-    def score(self, X: Any, Y: Any) -> float:
-        """Mean correlation of the canonical variates on (held-out) paired data."""
-        zx, zy = self.transform(X, Y)
+        ``y`` is the second view (named ``y`` as in every scikit-learn ``score``).
+        """
+        zx, zy = self.transform(X, y)
         zx = zx - zx.mean(axis=0)
         zy = zy - zy.mean(axis=0)
         denom = np.sqrt((zx**2).sum(axis=0) * (zy**2).sum(axis=0))
         return float(np.mean((zx * zy).sum(axis=0) / np.where(denom > 0, denom, np.inf)))
 
 
-class PLSSVD(TransformerMixin, BaseEstimator):
+class PLSSVD(_TwoViewTransformer):
     r"""Partial least squares by the SVD of the cross-covariance :math:`C_{xy} = U\Sigma V^\top`.
 
     Parameters
     ----------
     n_components : int, default=2
+        At most the numerical rank of :math:`C_{xy}` (itself at most ``min(d_x, d_y)``).
     scale : bool, default=False
-        Standardise each feature first (scikit-learn's default is ``True``).
+        Standardise each feature first (scikit-learn's default is ``True``); a constant
+        feature (:func:`~subspacekit.core.linalg.constant_columns`) keeps unit scale, as
+        it has no covariance to scale.
 
     Attributes
     ----------
@@ -349,38 +423,58 @@ class PLSSVD(TransformerMixin, BaseEstimator):
     array([0.7, 0.7, 0. ])
     """
 
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "scale": ["boolean"],
+    }
+
     def __init__(self, n_components: int = 2, *, scale: bool = False) -> None:
         self.n_components = n_components
         self.scale = scale
 
+    @staticmethod
+    def _standardise(M: np.ndarray, scale: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unit-free centred view, its mean and its per-feature scale (ones unless ``scale``).
+
+        The view is divided by its largest magnitude first, so the result does not
+        overflow for huge data; with ``scale`` it is then standardised (constant features,
+        which carry no covariance, keep scale 1).
+        """
+        unit = _unit(M)
+        Ms = M / unit
+        mean_scaled = Ms.mean(axis=0)
+        centred = Ms - mean_scaled
+        std = np.ones(M.shape[1])
+        if scale:
+            std_scaled = centred.std(axis=0, ddof=1)
+            constant = constant_columns(M)
+            std_scaled[constant] = 1.0
+            centred /= std_scaled
+            std = std_scaled * unit
+            std[constant] = 1.0
+        return centred, mean_scaled * unit, std
+
     def fit(self, X: Any, Y: Any = None) -> PLSSVD:
-        """Fit both views."""
-        A, B = _validate_views(self, X, Y)
-        k = _check_n_components(self.n_components, min(A.shape[1], B.shape[1]), "min(d_x, d_y)")
-        self.x_mean_, self.y_mean_ = A.mean(axis=0), B.mean(axis=0)
-        self.x_std_, self.y_std_ = np.ones(A.shape[1]), np.ones(B.shape[1])
-        if self.scale:
-            for name, M, attr in (("X", A, "x_std_"), ("Y", B, "y_std_")):
-                std = M.std(axis=0, ddof=1)
-                if np.any(std == 0):
-                    raise ValidationError(
-                        f"scale=True needs non-constant features; {name} has "
-                        f"{int((std == 0).sum())} constant ones"
-                    )
-                setattr(self, attr, std)
-        Ac = (A - self.x_mean_) / self.x_std_
-        Bc = (B - self.y_mean_) / self.y_std_
+        """Fit both views (rows are paired samples; a 1-D ``Y`` is one feature)."""
+        validate_params(self)
+        A, B = self._validate_views(X, Y)
+        Ac, self.x_mean_, self.x_std_ = self._standardise(A, bool(self.scale))
+        Bc, self.y_mean_, self.y_std_ = self._standardise(B, bool(self.scale))
         C = Ac.T @ Bc / (A.shape[0] - 1)
         U, s, Vt = linalg.svd(C, full_matrices=False, check_finite=False)
-        rank = int((s > max(C.shape) * np.finfo(np.float64).eps * (s[0] if s.size else 0)).sum())
-        if k > rank:
-            raise RankError(f"n_components={k} exceeds the rank {rank} of the cross-covariance")
+        k = check_n_components(self.n_components, numerical_rank(s, C.shape))
         flip = np.sign(U[np.argmax(np.abs(U[:, :k]), axis=0), np.arange(k)])
         flip[flip == 0] = 1.0
         self.x_weights_ = U[:, :k] * flip
         self.y_weights_ = Vt[:k].T * flip
-        self.singular_values_ = s[:k]
-        self.n_features_y_ = B.shape[1]
+        # The singular vectors do not depend on the views' units; the values do.
+        units = 1.0 if self.scale else _unit(A) * _unit(B)
+        self.singular_values_ = s[:k] * units
+        check_finite(
+            self.singular_values_,
+            "the cross-covariance",
+            context="it overflows float64; rescale the data",
+        )
         meta = {"method": "plssvd", "scale": bool(self.scale)}
         # The weights act on standardised features; in input coordinates the direction
         # is W / std (normalised by from_basis).
@@ -392,19 +486,7 @@ class PLSSVD(TransformerMixin, BaseEstimator):
         )
         return self
 
-    @property
-    def subspace_(self) -> tuple[Subspace, Subspace]:
-        check_fitted(self, "x_subspace_")
-        return self.x_subspace_, self.y_subspace_
-
-    def transform(self, X: Any, Y: Any = None) -> Any:
-        """Scores of X (and of Y when given)."""
-        check_fitted(self, "x_weights_")
-        A = validate_features(self, X, reset=False)
-        zx = ((A - self.x_mean_) / self.x_std_) @ self.x_weights_
-        if Y is None:
-            return zx
-        B = check_array(Y, "Y")
-        if B.shape[1] != self.n_features_y_:
-            raise ValidationError(f"Y must have {self.n_features_y_} features; got {B.shape[1]}")
-        return zx, ((B - self.y_mean_) / self.y_std_) @ self.y_weights_
+    def _scores(self, A: np.ndarray, which: str) -> np.ndarray:
+        if which == "x":
+            return ((A - self.x_mean_) / self.x_std_) @ self.x_weights_
+        return ((A - self.y_mean_) / self.y_std_) @ self.y_weights_

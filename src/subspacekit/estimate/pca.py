@@ -21,14 +21,18 @@ accepts an iterator of chunks, a zarr array or a dask array (reduced by the acti
 dask scheduler, e.g. a ``dask.distributed`` cluster). The fitted subspace does not
 depend on the chunking.
 
-``n_components`` is an int, a fraction of variance in (0, 1), ``None`` (all), or the name
-of a random-matrix rank rule from :mod:`.rmt` (``"mp"``, ``"gavish-donoho"``, ``"bbp"``,
-``"parallel"``).
+``n_components`` is an int, a fraction of variance in (0, 1) (the smallest number of
+components explaining at least that fraction, by the one rule of
+:func:`~subspacekit.core.linalg.n_components_for_variance`), ``None`` (all), or the name
+of a random-matrix rank rule from :mod:`.rank_rules` (``"mp"``, ``"gavish-donoho"``,
+``"bbp"``, ``"parallel"``). Ranks follow :func:`~subspacekit.core.linalg.numerical_rank`.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -36,16 +40,31 @@ from scipy import linalg
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from subspacekit.core.backend import is_torch_tensor
+from subspacekit.core.linalg import (
+    constant_columns,
+    identical_rows,
+    n_components_for_variance,
+    numerical_rank,
+    rank_tolerance,
+)
 from subspacekit.core.subspace import Subspace
 from subspacekit.core.validation import (
+    Interval,
+    Options,
     check_array,
     check_fitted,
-    check_in,
     check_random_state,
     validate_features,
+    validate_params,
 )
-from subspacekit.errors import NotFittedError, RankError, ValidationError
-from subspacekit.estimate import rmt
+from subspacekit.errors import (
+    NonFiniteError,
+    NotFittedError,
+    RankError,
+    UntrustworthyEstimateWarning,
+    ValidationError,
+)
+from subspacekit.estimate import rank_rules
 from subspacekit.estimate.covariance import (
     Accumulator,
     ScatterStats,
@@ -69,6 +88,20 @@ def _sign_convention(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
+def _variances(s: np.ndarray, n: int) -> np.ndarray:
+    """Variances ``s**2 / (n - 1)`` of singular values, refusing float64 overflow."""
+    with np.errstate(over="ignore"):
+        squares = s**2
+    if not np.isfinite(squares).all():
+        # The singular values are representable but their squares are not: data
+        # around 1e154 or larger.
+        raise NonFiniteError(
+            "the variances of X overflow float64 (values around 1e154 or larger; largest "
+            f"singular value {float(np.max(s)):.3g}); rescale the data"
+        )
+    return squares / (n - 1)
+
+
 class PCA(TransformerMixin, BaseEstimator):
     r"""Principal component analysis with exact streaming and random-matrix rank selection.
 
@@ -76,8 +109,9 @@ class PCA(TransformerMixin, BaseEstimator):
     ----------
     n_components : int, float, str or None, default=None
         Number of components (int >= 1), smallest number explaining at least this
-        fraction of the variance (float in (0, 1)), a rank rule (``"mp"``,
-        ``"gavish-donoho"``, ``"bbp"``, ``"parallel"``, see :mod:`subspacekit.estimate.rmt`),
+        fraction of the variance (float in (0, 1); four equal variances and 0.5 keep 2),
+        a rank rule (``"mp"``, ``"gavish-donoho"``, ``"bbp"``, ``"parallel"``, see
+        :mod:`subspacekit.estimate.rank_rules`),
         or ``None`` for ``min(n_samples, n_features)`` (as scikit-learn; directions beyond
         the numerical rank then have zero variance). An int larger than the numerical
         rank of the centred data raises :class:`~subspacekit.errors.RankError`.
@@ -131,6 +165,23 @@ class PCA(TransformerMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+            Options(*rank_rules.RANK_RULES),
+            None,
+        ],
+        "solver": [Options(*SOLVERS)],
+        "whiten": ["boolean"],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_oversamples": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "rank_options": [dict, None],
+        "random_state": ["random_state"],
+        "verbose": ["boolean"],
+    }
+
     _spectral: dict[str, Any] | None  # cached spectral attributes (None: stale after partial_fit)
     _stats: ScatterStats | None  # mean and scatter (None: to be read from the accumulator)
 
@@ -170,7 +221,7 @@ class PCA(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         for attr in ("_stats", "_accumulator", "_spectral", "n_samples_seen_", "mean_"):
             self.__dict__.pop(attr, None)
         if is_stream(X):
@@ -195,7 +246,7 @@ class PCA(TransformerMixin, BaseEstimator):
         """
         first = not hasattr(self, "n_samples_seen_")
         if first:
-            self._check_params()
+            self._validate_params()
             self._accumulator = Accumulator()
         elif "_accumulator" not in self.__dict__:
             # Continue from a fit on an array: its statistics seed the running sums.
@@ -244,30 +295,20 @@ class PCA(TransformerMixin, BaseEstimator):
         self.n_samples_seen_ = stats.n_samples
         self.mean_ = stats.mean
 
-    def _check_params(self) -> None:
-        check_in(self.solver, SOLVERS, "solver")
+    def _validate_params(self) -> None:
+        validate_params(self)
         nc = self.n_components
-        if isinstance(nc, str):
-            check_in(nc, rmt.RANK_RULES, "n_components")
-            if self.solver == "randomized":
+        # Rules that the table cannot express: they tie two parameters together.
+        if self.solver == "randomized":
+            if isinstance(nc, str):
                 raise ValidationError(
                     f"n_components={nc!r} needs the whole spectrum; use solver 'full', "
                     "'covariance' or 'auto' instead of 'randomized'"
                 )
-        elif isinstance(nc, bool) or not (nc is None or isinstance(nc, numbers.Real)):
-            raise ValidationError(
-                f"n_components must be an int, a float in (0, 1), a rank rule {list(rmt.RANK_RULES)} "
-                f"or None; got {nc!r}"
-            )
-        elif isinstance(nc, numbers.Integral):
-            if nc < 1:
-                raise ValidationError(f"n_components must be >= 1; got {nc}")
-        elif nc is not None and not 0.0 < float(nc) < 1.0:
-            raise ValidationError(
-                f"a float n_components is a variance fraction in (0, 1); got {nc}"
-            )
-        if self.solver == "randomized" and not isinstance(nc, numbers.Integral):
-            raise ValidationError(f"solver='randomized' needs an integer n_components; got {nc!r}")
+            if not isinstance(nc, numbers.Integral):
+                raise ValidationError(
+                    f"solver='randomized' needs an integer n_components; got {nc!r}"
+                )
 
     def _choose_solver(self, n: int, d: int) -> str:
         if self.solver != "auto":
@@ -305,12 +346,12 @@ class PCA(TransformerMixin, BaseEstimator):
             Xc = np.subtract(A, mean, dtype=np.float64)
             _, s, vt = linalg.svd(Xc, full_matrices=False, check_finite=False)
         eigenvalues = np.zeros(d)
-        eigenvalues[: s.size] = s**2 / (n - 1)
+        eigenvalues[: s.size] = _variances(s, n)
         self.n_samples_seen_ = n
         self.mean_ = mean
         # Exact scatter from the SVD, so that partial_fit can continue this fit.
         self._stats = ScatterStats(n, mean, (vt.T * s**2) @ vt)
-        rank = int((s > max(n, d) * np.finfo(np.float64).eps * s[0]).sum()) if s[0] > 0 else 0
+        rank = numerical_rank(s, (n, d))
         self._spectral = self._finish(vt, eigenvalues, n, d, rank, data=A)
 
     def _fit_randomized(self, A: np.ndarray) -> None:
@@ -337,10 +378,10 @@ class PCA(TransformerMixin, BaseEstimator):
         total = sum(
             float(np.square(Xc[i : i + 8192], dtype=np.float64).sum()) for i in range(0, n, 8192)
         ) / (n - 1)
-        eigenvalues = s**2 / (n - 1)
+        eigenvalues = _variances(s, n)
         self.n_samples_seen_ = n
         self.mean_ = mean
-        rank = int((s > max(n, d) * np.finfo(A.dtype).eps * s[0]).sum()) if s[0] > 0 else 0
+        rank = numerical_rank(s, (n, d), dtype=A.dtype)
         if k > rank:
             raise RankError(self._rank_message(k, rank, A))
         keep = min(n, d)
@@ -362,9 +403,11 @@ class PCA(TransformerMixin, BaseEstimator):
         scatter_eigs = np.clip(evals[order], 0.0, None)
         vt = evecs[:, order].T
         eigenvalues = scatter_eigs / (n - 1)
-        # Eigenvalues of a float64 scatter matrix are accurate to about d * eps * lambda_1.
-        tol = max(n, d) * np.finfo(np.float64).eps * scatter_eigs[0]
-        rank = int((scatter_eigs > tol).sum()) if scatter_eigs[0] > 0 else 0
+        # Eigenvalues of a formed float64 scatter matrix carry an absolute error of about
+        # d * eps * lambda_1, so the rank rule applies to them as they are (as singular
+        # values of the scatter matrix), not to their square roots, whose rounding floor
+        # would be sqrt(eps) and count noise as rank.
+        rank = numerical_rank(scatter_eigs, (n, d))
         return self._finish(vt, eigenvalues, n, d, rank, data=data)
 
     def _finish(
@@ -379,7 +422,24 @@ class PCA(TransformerMixin, BaseEstimator):
         """Choose the number of components and assemble the spectral attributes."""
         keep = min(n, d)
         total = float(eigenvalues.sum())
+        # All rows identical leaves only rounding residue after centring, which the
+        # relative rank rule would count as structure: the check is on the data (or, for
+        # a stream, on the variance relative to the mean's magnitude).
+        if data is not None:
+            degenerate = identical_rows(data, warn=False)
+        else:
+            scale = float(np.max(np.abs(self.mean_), initial=0.0))
+            degenerate = not total > d * (rank_tolerance((n, d)) * scale) ** 2
+        if degenerate:
+            rank, total = 0, 0.0
         k = self._resolve_n_components(eigenvalues, n, d, rank, total, data)
+        if degenerate and k > 0:
+            warnings.warn(
+                "PCA: all samples are identical, so X has no variance: every direction "
+                "explains 0 of it and the components are arbitrary",
+                UntrustworthyEstimateWarning,
+                stacklevel=4,
+            )
         ratio = eigenvalues[:k] / total if total > 0 else np.zeros(k)
         noise = float(eigenvalues[k:keep].mean()) if keep > k else 0.0
         return {
@@ -412,9 +472,9 @@ class PCA(TransformerMixin, BaseEstimator):
                         "array; streams only support 'mp', 'gavish-donoho' and 'bbp'"
                     )
                 options.setdefault("random_state", self.random_state)
-                k = rmt.parallel_analysis_rank(data, **options)
+                k = rank_rules.parallel_analysis_rank(data, **options)
             else:
-                k = rmt.select_rank(eigenvalues, nc, n_samples=n - 1, **options)
+                k = rank_rules.select_rank(eigenvalues, nc, n_samples=n - 1, **options)
             return min(int(k), rank)
         if isinstance(nc, numbers.Integral):
             if nc > keep:
@@ -424,8 +484,7 @@ class PCA(TransformerMixin, BaseEstimator):
             return int(nc)
         if total <= 0:
             raise RankError("X has no variance (every feature is constant); no component to keep")
-        cumulative = np.cumsum(eigenvalues) / total
-        return min(int(np.searchsorted(cumulative, float(nc), side="right")) + 1, keep)
+        return min(n_components_for_variance(eigenvalues, float(nc)), keep)
 
     def _rank_message(self, k: int, rank: int, data: np.ndarray | None) -> str:
         msg = (
@@ -433,11 +492,15 @@ class PCA(TransformerMixin, BaseEstimator):
             "the extra components would be arbitrary directions of zero variance"
         )
         if data is not None:
-            constant = int((np.ptp(data, axis=0) == 0).sum())
+            constant = int(constant_columns(data).sum())
             if constant:
                 msg += f" (X has {constant} constant feature{'s' if constant > 1 else ''})"
         elif "_stats" in self.__dict__ or "_accumulator" in self.__dict__:
-            constant = int((np.diag(self._get_stats().scatter) == 0).sum())
+            # No rows at hand: a feature is constant when its variance is at the rounding
+            # level of the largest one (the rank tolerance of the scatter matrix).
+            variances = np.diag(self._get_stats().scatter)
+            floor = rank_tolerance(variances.shape * 2) * float(variances.max(initial=0.0))
+            constant = int((variances <= floor).sum())
             if constant:
                 msg += f" (X has {constant} constant feature{'s' if constant > 1 else ''})"
         return msg

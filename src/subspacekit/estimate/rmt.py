@@ -1,4 +1,4 @@
-r"""Rank selection by random-matrix theory, and EigenShield's causal/correlational split.
+r"""Random-matrix theory of sample covariances: Marchenko–Pastur, Tracy–Widom and spikes.
 
 Model: the rows of ``X`` are :math:`x = \mu + \sum_{j\le r} \sqrt{\ell_j}\,\sigma z_j u_j
 + \sigma \varepsilon` with isotropic noise of variance :math:`\sigma^2` per feature.
@@ -10,20 +10,13 @@ bulk :math:`[\sigma^2(1-\sqrt\gamma)^2, \sigma^2(1+\sqrt\gamma)^2]`; a spike
 scale :math:`m^{-2/3}` with the Tracy–Widom law :math:`F_1`, which gives the rank tests
 a false-positive rate ``alpha``.
 
-Rules (all return an ``int``):
-
-* :func:`mp_rank` — eigenvalues above the MP edge (plus a Tracy–Widom margin), noise
-  level from the median eigenvalue matched to the MP median;
-* :func:`gavish_donoho_rank` — the optimal hard threshold of Gavish & Donoho (2014) for
-  singular values, with known or unknown noise;
-* :func:`parallel_analysis_rank` — Horn's parallel analysis with column permutations
-  (Buja & Eyuboglu 1992);
-* :func:`bbp_rank` — sequential Tracy–Widom tests of the spiked model with the
-  Kritchman & Nadler (2009) noise estimator, which corrects the noise level for the
-  variance the detected spikes took from the bulk.
-
-:func:`spiked_components` returns the spikes above the MP edge; EigenShield's causal
-split of them lives with the detector, in :mod:`subspacekit.detect.eigenshield`.
+This module holds the distributions (:func:`marchenko_pastur_edge`,
+:func:`marchenko_pastur_median`, :func:`tracy_widom_quantile`,
+:func:`tracy_widom_threshold`), the spectra (:func:`gram_svd`,
+:func:`covariance_spectrum`), the noise level (:func:`estimate_noise_variance`) and
+the spikes above the edge (:func:`spiked_components`). The rank-selection rules built
+on them live in :mod:`subspacekit.estimate.rank_rules`; EigenShield's causal split of
+the spikes lives with the detector, in :mod:`subspacekit.detect.eigenshield`.
 
 Examples
 --------
@@ -31,52 +24,41 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> basis = np.linalg.qr(rng.standard_normal((50, 3)))[0]
 >>> X = rng.standard_normal((400, 3)) * [3.0, 2.5, 2.0] @ basis.T + rng.standard_normal((400, 50))
->>> mp_rank(X), gavish_donoho_rank(X), bbp_rank(X), select_rank(X, "parallel", random_state=0)
-(3, 3, 3, 3)
+>>> spiked_components(X).n_spikes
+3
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize, special
 
+from subspacekit.core.linalg import constant_columns
 from subspacekit.core.validation import (
     check_array,
-    check_in,
+    check_finite,
+    check_int,
     check_positive,
     check_probability,
-    check_random_state,
 )
-from subspacekit.errors import (
-    ShapeError,
-    TooFewSamplesError,
-    ValidationError,
-)
+from subspacekit.errors import ShapeError, ValidationError
 
 __all__ = [
-    "RANK_RULES",
     "SpikedSpectrum",
-    "bbp_rank",
     "covariance_spectrum",
     "estimate_noise_variance",
-    "gavish_donoho_rank",
-    "gavish_donoho_threshold",
+    "gram_svd",
     "marchenko_pastur_edge",
     "marchenko_pastur_median",
     "mp_edge",
-    "mp_rank",
-    "parallel_analysis_rank",
-    "select_rank",
     "spiked_components",
     "tracy_widom_quantile",
+    "tracy_widom_threshold",
 ]
-
-RANK_RULES = ("mp", "gavish-donoho", "parallel", "bbp")
 
 
 # --------------------------------------------------------------------------- distributions
@@ -106,7 +88,8 @@ def marchenko_pastur_edge(n_samples: int, n_features: int, noise_variance: float
     >>> marchenko_pastur_edge(1000, 250)
     2.25
     """
-    n, d = _check_sizes(n_samples, n_features)
+    n = check_int(n_samples, "n_samples", low=1)
+    d = check_int(n_features, "n_features", low=1)
     s2 = check_positive(noise_variance, "noise_variance")
     return float(s2 * (1.0 + np.sqrt(d / n)) ** 2)
 
@@ -127,8 +110,8 @@ def marchenko_pastur_median(aspect_ratio: float) -> float:
     >>> round(marchenko_pastur_median(1.0), 4)  # Gavish & Donoho's mu_1
     0.6528
     """
-    beta = float(aspect_ratio)
-    if not 0.0 < beta <= 1.0:
+    beta = check_positive(aspect_ratio, "aspect_ratio")
+    if beta > 1.0:
         raise ValidationError(f"aspect_ratio must lie in (0, 1]; got {beta}")
     a, b = (1.0 - np.sqrt(beta)) ** 2, (1.0 + np.sqrt(beta)) ** 2
 
@@ -172,53 +155,90 @@ def tracy_widom_quantile(q: float) -> float:
     return float(optimize.brentq(lambda s: _tracy_widom_cdf(s) - q, -9.0, 9.0, xtol=1e-10))
 
 
-def _tracy_widom_threshold(n_samples: int, n_features: int, alpha: float | None) -> float:
-    """Noise-only largest-eigenvalue threshold in units of sigma^2 at level ``alpha``."""
+def tracy_widom_threshold(n_samples: int, n_features: int, alpha: float | None) -> float:
+    r"""Largest noise eigenvalue, in units of :math:`\sigma^2`, exceeded with probability ``alpha``.
+
+    Johnstone's (2001) centring :math:`\mu = (\sqrt{m-1/2} + \sqrt{d-1/2})^2` and scaling
+    :math:`\sigma = (\sqrt{m-1/2} + \sqrt{d-1/2})(1/\sqrt{m-1/2} + 1/\sqrt{d-1/2})^{1/3}`
+    (the half-sample corrections make the Tracy–Widom approximation accurate already for
+    tens of samples) give the threshold :math:`(\mu + s_{1-\alpha}\sigma)/m`;
+    ``alpha=None`` gives the bare Marchenko–Pastur edge :math:`(1+\sqrt{d/m})^2`.
+
+    Examples
+    --------
+    >>> tracy_widom_threshold(1000, 250, None)
+    2.25
+    >>> bool(tracy_widom_threshold(1000, 250, 0.01) > 2.25)
+    True
+    """
+    m = check_int(n_samples, "n_samples", low=1)
+    d = check_int(n_features, "n_features", low=1)
     if alpha is None:
-        return float((1.0 + np.sqrt(n_features / n_samples)) ** 2)
+        return float((1.0 + np.sqrt(d / m)) ** 2)
     alpha = check_probability(alpha, "alpha")
-    # Johnstone's (2001) centring and scaling with the half-sample corrections that
-    # make the Tracy-Widom approximation accurate already for tens of samples.
-    sn, sd = np.sqrt(n_samples - 0.5), np.sqrt(n_features - 0.5)
+    sn, sd = np.sqrt(m - 0.5), np.sqrt(d - 0.5)
     centre = (sn + sd) ** 2
     scale = (sn + sd) * (1.0 / sn + 1.0 / sd) ** (1.0 / 3.0)
-    return float((centre + tracy_widom_quantile(1.0 - alpha) * scale) / n_samples)
+    return float((centre + tracy_widom_quantile(1.0 - alpha) * scale) / m)
 
 
 # --------------------------------------------------------------------------- spectra
-def _check_sizes(n_samples: Any, n_features: Any) -> tuple[int, int]:
-    n, d = int(n_samples), int(n_features)
-    if n < 1:
-        raise TooFewSamplesError(f"n_samples must be >= 1; got {n_samples}")
-    if d < 1:
-        raise ShapeError(f"n_features must be >= 1; got {n_features}")
-    return n, d
+def gram_svd(A: np.ndarray, *, vectors: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Squared singular values of ``A`` (descending, ``min(n, d)`` of them) and right vectors.
 
+    From the symmetric eigendecomposition of the smaller Gram matrix (:math:`A^\top A`
+    or :math:`AA^\top`): one GEMM and a small ``eigh``, several times cheaper than an SVD
+    of the data. Eigenvalues carry an absolute error of about :math:`d\,\epsilon\,s_{max}^2`,
+    far below any noise bulk; right vectors of (numerically) zero singular values are
+    returned as zero columns when ``n < d``. Data far from unit scale are brought to it
+    first, so the Gram matrix neither overflows nor underflows; squared singular values
+    beyond float64's range come back infinite (callers check).
 
-def _gram_eigh(A: np.ndarray, vectors: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Squared singular values of ``A`` (descending, min(n, d) of them) and right vectors.
+    Parameters
+    ----------
+    A : ndarray of shape (n, d)
+        Finite float data (not checked: this is a kernel for validated arrays).
+    vectors : bool
+        Also return the right singular vectors (d x min(n, d)).
 
-    From the symmetric eigendecomposition of the smaller Gram matrix: one GEMM and a
-    small ``eigh``, several times cheaper than an SVD of the data. Eigenvalues carry an
-    absolute error of about ``d * eps * s_max^2``, far below any noise bulk.
+    Returns
+    -------
+    squares : ndarray of shape (min(n, d),)
+    V : ndarray of shape (d, min(n, d)) or None
+
+    Examples
+    --------
+    >>> squares, V = gram_svd(np.array([[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]]))
+    >>> squares.round(12).tolist(), np.abs(V).round(12).tolist()
+    ([16.0, 9.0], [[0.0, 1.0], [1.0, 0.0]])
     """
+    A = np.asarray(A, dtype=np.float64)
     n, d = A.shape
+    if A.size == 0:
+        return np.zeros(0), (np.zeros((d, 0)) if vectors else None)
+    peak = float(np.max(np.abs(A)))
+    unit = 1.0
+    if peak > 1e100 or 0.0 < peak < 1e-100:
+        # The Gram matrix of such data would overflow or lose all its digits.
+        A, unit = A / peak, peak
     if n >= d:
         G = A.T @ A
         if not vectors:
-            return np.clip(np.linalg.eigvalsh(G)[::-1], 0.0, None), None
+            w = np.clip(np.linalg.eigvalsh(G)[::-1], 0.0, None)
+            return w * unit * unit, None
         w, V = np.linalg.eigh(G)
-        return np.clip(w[::-1], 0.0, None), V[:, ::-1]
+        return np.clip(w[::-1], 0.0, None) * unit * unit, V[:, ::-1]
     G = A @ A.T
     if not vectors:
-        return np.clip(np.linalg.eigvalsh(G)[::-1], 0.0, None), None
+        return np.clip(np.linalg.eigvalsh(G)[::-1], 0.0, None) * unit * unit, None
     w, U = np.linalg.eigh(G)
     w, U = np.clip(w[::-1], 0.0, None), U[:, ::-1]
     s = np.sqrt(w)
     V = A.T @ U
     nonzero = s > 0
     V[:, nonzero] /= s[nonzero]
-    return w, V
+    V[:, ~nonzero] = 0.0
+    return w * unit * unit, V
 
 
 def covariance_spectrum(X: Any, *, center: bool = True) -> tuple[np.ndarray, int]:
@@ -226,8 +246,9 @@ def covariance_spectrum(X: Any, *, center: bool = True) -> tuple[np.ndarray, int
 
     With ``center=True`` the covariance is :math:`\tilde X^\top \tilde X/(n-1)` and the
     degrees of freedom are ``n - 1``; otherwise :math:`X^\top X / n` and ``n``.
-    Computed in float64 from the smaller Gram matrix of the (centred) data (absolute
-    eigenvalue error about :math:`d\,\epsilon\,\lambda_{max}`).
+    Computed in float64 from the smaller Gram matrix of the (centred) data
+    (:func:`gram_svd`; absolute eigenvalue error about :math:`d\,\epsilon\,\lambda_{max}`).
+    Eigenvalues beyond float64's range raise :class:`~subspacekit.errors.NonFiniteError`.
 
     Examples
     --------
@@ -240,36 +261,11 @@ def covariance_spectrum(X: Any, *, center: bool = True) -> tuple[np.ndarray, int
     if center:
         A = A - A.mean(axis=0)
     dof = n - 1 if center else n
-    squares, _ = _gram_eigh(A, vectors=False)
+    squares, _ = gram_svd(A, vectors=False)
     lam = np.zeros(d)
     lam[: squares.size] = squares / dof
+    check_finite(lam, "covariance eigenvalues", context="they overflow float64; rescale the data")
     return lam, dof
-
-
-def _spectrum_input(
-    X_or_eigenvalues: Any, n_samples: int | None, center: bool
-) -> tuple[np.ndarray, int, int]:
-    """(descending eigenvalues of length d, degrees of freedom, d) from data or eigenvalues."""
-    arr = check_array(X_or_eigenvalues, "X_or_eigenvalues", ndim=(1, 2))
-    if arr.ndim == 2:
-        if n_samples is not None:
-            raise ValidationError(
-                "n_samples is only used with a 1-D array of eigenvalues; got it with a 2-D X"
-            )
-        lam, dof = covariance_spectrum(arr, center=center)
-        return lam, dof, arr.shape[1]
-    if n_samples is None:
-        raise ValidationError(
-            "a 1-D array of covariance eigenvalues needs n_samples (its degrees of freedom)"
-        )
-    lam = np.sort(arr.astype(np.float64))[::-1]
-    scale = max(float(np.abs(lam).max(initial=0.0)), 1e-300)
-    if lam[-1] < -1e-8 * scale:
-        raise ValidationError(
-            f"covariance eigenvalues must be non-negative; got minimum {lam[-1]:.3g}"
-        )
-    n, d = _check_sizes(n_samples, lam.size)
-    return np.clip(lam, 0.0, None), n, d
 
 
 def _mp_bulk_median(n_samples: int, n_features: int) -> float:
@@ -312,7 +308,9 @@ def estimate_noise_variance(
     >>> round(estimate_noise_variance(lam, dof, 100), 1)
     4.0
     """
-    n, d = _check_sizes(n_samples, n_features)
+    n = check_int(n_samples, "n_samples", low=1)
+    d = check_int(n_features, "n_features", low=1)
+    max_iter = check_int(max_iter, "max_iter", low=0)
     lam = check_array(eigenvalues, "eigenvalues", ndim=1)
     lam = np.sort(lam.astype(np.float64))[::-1]
     n_nonzero = min(n, d)
@@ -341,306 +339,6 @@ def estimate_noise_variance(
             "level can be estimated; pass noise_variance explicitly"
         )
     return sigma2
-
-
-# --------------------------------------------------------------------------- rank rules
-def mp_rank(
-    X_or_eigenvalues: Any,
-    n_samples: int | None = None,
-    *,
-    noise_variance: float | None = None,
-    alpha: float | None = 0.01,
-    center: bool = True,
-) -> int:
-    r"""Number of covariance eigenvalues above the Marchenko–Pastur bulk edge.
-
-    The threshold is :math:`\hat\sigma^2 (\mu_{m,d} + s_{1-\alpha}\,\sigma_{m,d})/m`,
-    Johnstone's Tracy–Widom centring and scaling for the largest noise eigenvalue, so a
-    pure-noise matrix gives rank 0 with probability about ``1 - alpha``. ``alpha=None``
-    uses the bare edge :math:`\hat\sigma^2(1+\sqrt{d/m})^2`.
-
-    Parameters
-    ----------
-    X_or_eigenvalues : array-like of shape (n, d), or (d,) covariance eigenvalues
-        Data (samples in rows) or the eigenvalues of its covariance.
-    n_samples : int, optional
-        Degrees of freedom of the covariance; required with eigenvalues.
-    noise_variance : float, optional
-        Known :math:`\sigma^2`; estimated with :func:`estimate_noise_variance` otherwise.
-    alpha : float or None
-        False-positive rate of the Tracy–Widom margin.
-    center : bool
-        Centre the data before computing the covariance.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(1)
-    >>> mp_rank(rng.standard_normal((500, 40)))
-    0
-    """
-    lam, m, d = _spectrum_input(X_or_eigenvalues, n_samples, center)
-    sigma2 = (
-        estimate_noise_variance(lam, m, d)
-        if noise_variance is None
-        else check_positive(noise_variance, "noise_variance")
-    )
-    threshold = sigma2 * _tracy_widom_threshold(m, d, alpha)
-    return int((lam > threshold).sum())
-
-
-def gavish_donoho_threshold(aspect_ratio: float, *, noise_known: bool = True) -> float:
-    r"""Gavish–Donoho optimal hard-threshold coefficient.
-
-    For an :math:`m \times N` matrix (:math:`\beta = m/N \le 1`) with noise of standard
-    deviation :math:`\sigma` per entry, singular values above
-    :math:`\lambda^*(\beta)\sqrt N \sigma` are kept, with
-    :math:`\lambda^*(\beta) = \sqrt{2(\beta+1) + 8\beta/(\beta+1+\sqrt{\beta^2+14\beta+1})}`.
-    With unknown noise the threshold is :math:`\omega(\beta)\, y_{med}` with
-    :math:`\omega(\beta) = \lambda^*(\beta)/\sqrt{\mu_\beta}`, :math:`\mu_\beta` the MP median.
-
-    Examples
-    --------
-    >>> round(gavish_donoho_threshold(1.0), 4)  # 4 / sqrt(3)
-    2.3094
-    >>> round(gavish_donoho_threshold(1.0, noise_known=False), 3)
-    2.858
-    """
-    beta = float(aspect_ratio)
-    if not 0.0 < beta <= 1.0:
-        raise ValidationError(f"aspect_ratio must lie in (0, 1]; got {beta}")
-    lam_star = np.sqrt(
-        2.0 * (beta + 1.0) + 8.0 * beta / (beta + 1.0 + np.sqrt(beta**2 + 14 * beta + 1))
-    )
-    if noise_known:
-        return float(lam_star)
-    return float(lam_star / np.sqrt(marchenko_pastur_median(beta)))
-
-
-def gavish_donoho_rank(
-    X: Any,
-    noise_sigma: float | None = None,
-    *,
-    n_samples: int | None = None,
-    center: bool = True,
-) -> int:
-    r"""Rank from the Gavish–Donoho optimal hard threshold on singular values.
-
-    The (centred) data matrix has :math:`m` effective rows (``n - 1`` after centring) and
-    ``d`` columns; with :math:`\beta = \min(m, d)/\max(m, d)` the singular values kept are
-    those above :math:`\lambda^*(\beta)\sqrt{\max(m, d)}\,\sigma` (known per-entry noise
-    ``noise_sigma``) or above :math:`\omega(\beta)\,y_{med}` (unknown noise).
-
-    Parameters
-    ----------
-    X : array-like of shape (n, d), or (d,) covariance eigenvalues
-        Data, or eigenvalues together with ``n_samples`` (singular values are then
-        :math:`\sqrt{m\lambda}`).
-    noise_sigma : float, optional
-        Standard deviation of the noise per entry.
-    n_samples : int, optional
-        Degrees of freedom when eigenvalues are given.
-    center : bool
-        Centre the data first.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(2)
-    >>> gavish_donoho_rank(rng.standard_normal((300, 60)), noise_sigma=1.0)
-    0
-    """
-    lam, m, d = _spectrum_input(X, n_samples, center)
-    small, large = min(m, d), max(m, d)
-    beta = small / large
-    singular = np.sqrt(lam[:small] * m)
-    if noise_sigma is None:
-        median = float(np.median(singular))
-        if median <= 0:
-            raise ValidationError(
-                "the median singular value is zero, so the noise level cannot be estimated; "
-                "pass noise_sigma"
-            )
-        tau = gavish_donoho_threshold(beta, noise_known=False) * median
-    else:
-        sigma = check_positive(noise_sigma, "noise_sigma")
-        tau = gavish_donoho_threshold(beta) * np.sqrt(large) * sigma
-    return int((singular > tau).sum())
-
-
-def _kritchman_nadler_noise(lam: np.ndarray, k: int, m: int, d: int, n_iter: int = 30) -> float:
-    """Noise variance given k spikes, corrected for the variance the spikes took from the bulk."""
-    sigma2 = float(lam[k:].mean()) if k < d else 0.0
-    if k == 0 or sigma2 <= 0:
-        return sigma2
-    spikes = lam[:k]
-    for _ in range(n_iter):
-        b = spikes + sigma2 - sigma2 * (d - k) / m
-        disc = np.maximum(b**2 - 4.0 * spikes * sigma2, 0.0)
-        population = (b + np.sqrt(disc)) / 2.0
-        new = float((lam[k:].sum() + (spikes - population).sum()) / (d - k))
-        if abs(new - sigma2) <= 1e-10 * sigma2:
-            return new
-        sigma2 = max(new, 1e-300)
-    return sigma2
-
-
-def bbp_rank(
-    X_or_eigenvalues: Any,
-    n_samples: int | None = None,
-    *,
-    noise_variance: float | None = None,
-    alpha: float = 0.01,
-    center: bool = True,
-) -> int:
-    r"""Number of detectable spikes: sequential Tracy–Widom tests of the spiked model.
-
-    A population spike :math:`\ell` (signal variance in units of :math:`\sigma^2`) is
-    visible in the sample spectrum only above the BBP transition :math:`\ell > \sqrt\gamma`.
-    For :math:`k = 1, 2, \dots` the ``k``-th eigenvalue is tested against the Tracy–Widom
-    threshold at level ``alpha`` with the noise level re-estimated under ``k - 1`` spikes
-    by Kritchman & Nadler's (2009) estimator (which removes the bias that spikes put on
-    the bulk's mean); the rank is the number of tests passed before the first failure.
-
-    Parameters
-    ----------
-    X_or_eigenvalues : array-like of shape (n, d), or (d,) covariance eigenvalues
-        Data or covariance eigenvalues (then ``n_samples`` is required). Eigenvalue input
-        must include the zero eigenvalues when ``d > n_samples``.
-    n_samples : int, optional
-        Degrees of freedom of the covariance.
-    noise_variance : float, optional
-        Known :math:`\sigma^2` (no re-estimation).
-    alpha : float
-        Level of each test.
-    center : bool
-        Centre the data first.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(3)
-    >>> bbp_rank(rng.standard_normal((500, 40)))
-    0
-    """
-    lam, m, d = _spectrum_input(X_or_eigenvalues, n_samples, center)
-    threshold = _tracy_widom_threshold(m, d, alpha)
-    limit = min(m, d) - 1
-    for k in range(limit):
-        sigma2 = (
-            check_positive(noise_variance, "noise_variance")
-            if noise_variance is not None
-            else _kritchman_nadler_noise(lam, k, m, d)
-        )
-        if sigma2 <= 0 or lam[k] <= sigma2 * threshold:
-            return k
-    return limit
-
-
-def parallel_analysis_rank(
-    X: Any,
-    n_permutations: int = 20,
-    quantile: float = 0.95,
-    random_state: Any = None,
-    *,
-    standardize: bool = False,
-) -> int:
-    r"""Horn's parallel analysis with column permutations (Buja & Eyuboglu 1992).
-
-    Permuting each column independently destroys the dependence between features while
-    keeping each feature's distribution. The ``k``-th covariance eigenvalue of ``X`` is
-    significant if it exceeds the ``quantile`` of the ``k``-th eigenvalue over
-    ``n_permutations`` permuted copies; the rank is the number of leading significant
-    eigenvalues.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, d)
-        Data, samples in rows.
-    n_permutations : int
-        Number of permuted copies.
-    quantile : float
-        Quantile of the permutation null (``1 - quantile`` is the false-positive rate of
-        the first test).
-    random_state : int, RandomState or None
-        Seed of the permutations.
-    standardize : bool
-        Work with the correlation matrix instead of the covariance.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(4)
-    >>> parallel_analysis_rank(rng.standard_normal((300, 20)), random_state=0)
-    0
-    """
-    A = check_array(X, "X", min_samples=3, min_features=2).astype(np.float64, copy=True)
-    if isinstance(n_permutations, bool) or int(n_permutations) < 1:
-        raise ValidationError(f"n_permutations must be a positive integer; got {n_permutations}")
-    quantile = check_probability(quantile, "quantile")
-    rng = check_random_state(random_state)
-    A -= A.mean(axis=0)
-    if standardize:
-        std = A.std(axis=0)
-        if np.any(std == 0):
-            raise ValidationError(
-                f"standardize=True needs non-constant features; {int((std == 0).sum())} are constant"
-            )
-        A /= std
-    observed = _gram_eigh(A, vectors=False)[0]
-    null = np.empty((int(n_permutations), observed.size))
-    permuted = np.empty_like(A)
-    for b in range(int(n_permutations)):
-        for j in range(A.shape[1]):
-            permuted[:, j] = A[rng.permutation(A.shape[0]), j]
-        null[b] = _gram_eigh(permuted, vectors=False)[0]
-    limit = np.quantile(null, quantile, axis=0)
-    above = observed > limit
-    return int(above.size if above.all() else np.argmin(above))
-
-
-_RULES: dict[str, Callable[..., int]] = {
-    "mp": mp_rank,
-    "gavish-donoho": gavish_donoho_rank,
-    "parallel": parallel_analysis_rank,
-    "bbp": bbp_rank,
-}
-
-
-def select_rank(X: Any, rule: str, **kwargs: Any) -> int:
-    """Rank of the signal in ``X`` by a named rule.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, d)
-        Data (1-D covariance eigenvalues with ``n_samples=...`` work for every rule but
-        ``"parallel"``).
-    rule : {"mp", "gavish-donoho", "parallel", "bbp"}
-        :func:`mp_rank`, :func:`gavish_donoho_rank`, :func:`parallel_analysis_rank` or
-        :func:`bbp_rank`.
-    **kwargs
-        Passed to the rule.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(5)
-    >>> select_rank(rng.standard_normal((400, 30)), "gavish-donoho")
-    0
-    """
-    check_in(rule, RANK_RULES, "rule")
-    return _RULES[rule](X, **kwargs)
 
 
 # --------------------------------------------------------------------------- spikes
@@ -690,8 +388,12 @@ def spiked_components(
 ) -> SpikedSpectrum:
     r"""Eigenvectors of the sample covariance whose eigenvalues exceed the MP edge.
 
-    Same threshold as :func:`mp_rank`. With ``standardize=True`` the features are divided
-    by their standard deviations first (the spectrum of the correlation matrix).
+    The threshold is :math:`\hat\sigma^2` times :func:`tracy_widom_threshold` (the rule of
+    :func:`~subspacekit.estimate.rank_rules.mp_rank`), with :math:`\hat\sigma^2` from
+    :func:`estimate_noise_variance` unless ``noise_variance`` is given. With
+    ``standardize=True`` the features are divided by their standard deviations first
+    (the spectrum of the correlation matrix); constant features then raise
+    :class:`~subspacekit.errors.ValidationError`.
 
     Examples
     --------
@@ -704,28 +406,39 @@ def spiked_components(
     """
     A = check_array(X, "X", min_samples=3, min_features=1).astype(np.float64, copy=True)
     n, d = A.shape
+    if standardize:
+        constant = constant_columns(A)
+        if constant.any():
+            raise ValidationError(
+                f"standardize=True needs non-constant features; {int(constant.sum())} of the "
+                f"{d} are constant"
+            )
     mean = A.mean(axis=0) if center else np.zeros(d)
     A -= mean
     scale = np.ones(d)
     if standardize:
-        scale = np.sqrt((A**2).sum(axis=0) / (n - 1 if center else n))
-        if np.any(scale == 0):
-            raise ValidationError(
-                f"standardize=True needs non-constant features; {int((scale == 0).sum())} are constant"
-            )
+        # Column norms taken at unit scale, so that huge data do not overflow the squares.
+        column_peak = np.max(np.abs(A), axis=0)
+        unit_norms = np.sqrt(((A / column_peak) ** 2).sum(axis=0) / (n - 1 if center else n))
+        scale = column_peak * unit_norms
         A /= scale
     dof = n - 1 if center else n
-    squares, V = _gram_eigh(A, vectors=True)
+    # The spike count does not depend on the unit of the data: decide it at unit scale,
+    # where the spectrum is accurate whatever the magnitude of X.
+    peak = float(np.max(np.abs(A)))
+    unit = peak if peak > 0 else 1.0
+    squares, V = gram_svd(A / unit, vectors=True)
     assert V is not None
     lam = np.zeros(d)
     lam[: squares.size] = squares / dof
-    sigma2 = (
-        estimate_noise_variance(lam, dof, d)
-        if noise_variance is None
-        else check_positive(noise_variance, "noise_variance")
-    )
-    edge = sigma2 * _tracy_widom_threshold(dof, d, alpha)
+    if noise_variance is None:
+        sigma2 = estimate_noise_variance(lam, dof, d)
+    else:
+        sigma2 = check_positive(noise_variance, "noise_variance") / unit / unit
+    edge = sigma2 * tracy_widom_threshold(dof, d, alpha)
     k = int((lam > edge).sum())
+    lam, sigma2, edge = lam * unit * unit, sigma2 * unit * unit, edge * unit * unit
+    check_finite(lam, "covariance eigenvalues", context="they overflow float64; rescale the data")
     return SpikedSpectrum(
-        mean, scale, lam, np.ascontiguousarray(V[:, :k]), sigma2, float(edge), dof
+        mean, scale, lam, np.ascontiguousarray(V[:, :k]), float(sigma2), float(edge), dof
     )

@@ -11,8 +11,11 @@ always restores the model on exit::
 
 Contents
 
-* :mod:`~subspacekit.intervene.hooks`: :func:`resolve_modules`, :func:`edit`,
-  :func:`erase`, :func:`steer`, :func:`patch`, :func:`record`, :func:`interchange`;
+* :mod:`~subspacekit.intervene.hooks`: :func:`edit`, :func:`forward`, :func:`record`,
+  :func:`as_subspace` (module names go through :func:`resolve_modules`, the one
+  resolver of :mod:`subspacekit.activations`, re-exported here);
+* :mod:`~subspacekit.intervene.edits`: :func:`erase`, :func:`steer`;
+* :mod:`~subspacekit.intervene.patching`: :func:`patch`, :func:`interchange`;
 * :mod:`~subspacekit.intervene.leace`: :class:`LEACE`;
 * :mod:`~subspacekit.intervene.das`: :class:`DAS` (distributed alignment search);
 * :mod:`~subspacekit.intervene.illusion`: :func:`illusion_diagnostics` and the
@@ -29,16 +32,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# public name -> module that defines it (a full dotted path for names homed elsewhere)
 _EXPORTS = {
-    "resolve_modules": "hooks",
+    # the library's one module resolver, re-exported (the same function object)
+    "resolve_modules": "subspacekit.activations.modules",
     "edit": "hooks",
-    "erase": "hooks",
-    "steer": "hooks",
-    "patch": "hooks",
     "record": "hooks",
-    "interchange": "hooks",
     "forward": "hooks",
     "as_subspace": "hooks",
+    "erase": "edits",
+    "steer": "edits",
+    "patch": "patching",
+    "interchange": "patching",
     "LEACE": "leace",
     "linear_shrinkage": "leace",
     "DAS": "das",
@@ -58,7 +63,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     # Lazy: importing the package must not import torch (DAS needs it at import).
     if name in _EXPORTS:
-        module = importlib.import_module(f"subspacekit.intervene.{_EXPORTS[name]}")
+        home = _EXPORTS[name]
+        module = importlib.import_module(home if "." in home else f"subspacekit.intervene.{home}")
         value = getattr(module, name)
         globals()[name] = value
         return value

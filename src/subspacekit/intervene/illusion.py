@@ -40,18 +40,21 @@ from typing import Any
 
 import numpy as np
 
+from subspacekit.activations.modules import resolve_module
 from subspacekit.core.backend import import_optional, to_numpy
+from subspacekit.core.constraints import is_real
+from subspacekit.core.linalg import constant_columns, numerical_rank, range_basis, rank_tolerance
 from subspacekit.core.subspace import Subspace
-from subspacekit.core.validation import check_array
-from subspacekit.errors import DimensionMismatchError, ShapeError, ValidationError
-from subspacekit.intervene.hooks import (
-    Position,
-    _single_module,
-    as_subspace,
-    forward,
-    patch,
-    record,
+from subspacekit.core.validation import check_array, check_int, check_probability, describe
+from subspacekit.errors import (
+    DimensionMismatchError,
+    DTypeError,
+    NonFiniteError,
+    ShapeError,
+    ValidationError,
 )
+from subspacekit.intervene.hooks import Position, as_subspace, forward, record, target_tensor
+from subspacekit.intervene.patching import patch
 
 __all__ = [
     "IllusionReport",
@@ -93,14 +96,6 @@ class IllusionReport:
             f"effect={f(self.effect)}, effect_row={f(self.effect_row)}, "
             f"effect_null={f(self.effect_null)}, illusion_score={f(self.illusion_score)})"
         )
-
-
-def _row_space(W: np.ndarray) -> np.ndarray:
-    _, s, Vt = np.linalg.svd(W, full_matrices=False)
-    if s.size == 0 or s[0] == 0:
-        return np.zeros((W.shape[1], 0))
-    rank = int(np.sum(s > s[0] * max(W.shape) * np.finfo(np.float64).eps))
-    return Vt[:rank].T
 
 
 def illusion_diagnostics(
@@ -151,18 +146,25 @@ def illusion_diagnostics(
     >>> illusion_diagnostics([1.0, 0.0, 0.0], W_out, acts).flagged
     False
     """
+    share_threshold = check_probability(share_threshold, "share_threshold", open_interval=False)
+    if not is_real(effect_threshold) or not np.isfinite(effect_threshold):
+        raise DTypeError(
+            f"effect_threshold must be a finite number; got {describe(effect_threshold)}"
+        )
+    if effect is not None and not callable(effect):
+        raise DTypeError(f"effect must be callable or None; got {describe(effect)}")
     if hasattr(downstream_weight, "weight"):
         downstream_weight = downstream_weight.weight
-    W = check_array(to_numpy(downstream_weight), "downstream_weight").astype(np.float64)
+    W = check_array(downstream_weight, "downstream_weight").astype(np.float64)
     if isinstance(direction, Subspace) or hasattr(direction, "subspace_"):
         S = as_subspace(direction, "direction")
         if S.dim != 1:
             raise ShapeError(f"the illusion diagnostic needs a 1-D direction; got dim {S.dim}")
         v = np.asarray(to_numpy(S.basis), dtype=np.float64)[:, 0]
     else:
-        v = check_array(to_numpy(direction), "direction", ndim=1).astype(np.float64)
+        v = check_array(direction, "direction", ndim=1).astype(np.float64)
     norm = float(np.linalg.norm(v))
-    if norm == 0:
+    if not norm > 0:
         raise ValidationError("direction must be non-zero")
     v = v / norm
     d = v.shape[0]
@@ -174,19 +176,29 @@ def illusion_diagnostics(
     if A.shape[1] != d:
         raise DimensionMismatchError(f"activations must have {d} columns; got {A.shape[1]}")
 
-    R = _row_space(W)
+    R, _ = range_basis(W.T)  # orthonormal basis of the row space, by the core rank rule
     v_row = R @ (R.T @ v)
     v_null = v - v_row
     row_norm = float(np.linalg.norm(v_row))
     null_norm = float(np.linalg.norm(v_null))
-    tiny = 1e-12
-    u_row = v_row / row_norm if row_norm > tiny else np.zeros(d)
-    u_null = v_null / null_norm if null_norm > tiny else np.zeros(d)
+    # v is a unit vector: a part below the rank tolerance of W is rounding, not a part
+    negligible = rank_tolerance(W.shape)
+    has_row, has_null = row_norm > negligible, null_norm > negligible
+    u_row = v_row / row_norm if has_row else np.zeros(d)
+    u_null = v_null / null_norm if has_null else np.zeros(d)
 
     Ac = A - A.mean(axis=0)
     along_v = Ac @ v
     var_v = float(along_v @ along_v)
-    if var_v <= tiny * max(1.0, float(np.sum(Ac * Ac))):
+    total = float(np.sum(Ac * Ac))
+    if not np.isfinite(total):
+        raise NonFiniteError("the activations' variance overflowed float64; rescale them")
+    # v^T a must vary: not constant by the core relative rule (rounding next to its
+    # magnitude), and its variance numerically non-zero next to the total (rank rule)
+    if (
+        constant_columns((A @ v)[:, None])[0]
+        or numerical_rank([var_v, total], A.shape, squared=True) < 2
+    ):
         raise ValidationError(
             "the activations do not vary along the direction; patching it changes nothing"
         )
@@ -196,8 +208,8 @@ def illusion_diagnostics(
     eff = eff_row = eff_null = score = None
     if effect is not None:
         eff = float(effect(v))
-        eff_row = float(effect(u_row)) if row_norm > tiny else 0.0
-        eff_null = float(effect(u_null)) if null_norm > tiny else 0.0
+        eff_row = float(effect(u_row)) if has_row else 0.0
+        eff_null = float(effect(u_null)) if has_null else 0.0
         score = eff - max(eff_row, eff_null)
     flagged = null_signal_share >= share_threshold and (score is None or score >= effect_threshold)
     return IllusionReport(
@@ -244,7 +256,10 @@ def patch_effect(
     (1.0, 0.0)
     """
     torch = import_optional("torch", "torch")
-    module, _ = _single_module(model, module)
+    for fn, what in ((output, "output"), (run, "run")):
+        if fn is not None and not callable(fn):
+            raise DTypeError(f"{what} must be callable or None; got {describe(fn)}")
+    module = resolve_module(model, module)
     source = record(model, module, source_inputs, position=position, run=run)[module]
 
     def outputs(inputs: Any) -> Any:
@@ -254,7 +269,15 @@ def patch_effect(
     with torch.no_grad():
         base_out = outputs(base_inputs)
         source_out = outputs(source_inputs)
-    labels = None if counterfactual is None else torch.as_tensor(counterfactual)
+    n_pairs = int(base_out.shape[0])
+    if int(source_out.shape[0]) != n_pairs:
+        raise DimensionMismatchError(
+            f"base and source inputs must pair up row by row; the model gave {n_pairs} and "
+            f"{int(source_out.shape[0])} outputs"
+        )
+    labels = (
+        None if counterfactual is None else target_tensor(counterfactual, "counterfactual", n_pairs)
+    )
 
     def effect(direction: Any) -> float:
         with torch.no_grad(), patch(model, module, direction, source, position=position):
@@ -265,7 +288,8 @@ def patch_effect(
         moved = (patched - base_out).reshape(patched.shape[0], -1).double()
         wanted = (source_out - base_out).reshape(patched.shape[0], -1).double()
         size = (wanted * wanted).sum(-1)
-        keep = size > 1e-12 * float(size.max())
+        # squared norms: a pair counts when its norm passes the core rank tolerance
+        keep = size > rank_tolerance(tuple(wanted.shape)) ** 2 * float(size.max())
         if not bool(keep.any()):
             raise ValidationError("base and source outputs are identical; no effect to measure")
         return float(((moved * wanted).sum(-1)[keep] / size[keep]).mean())
@@ -302,9 +326,11 @@ def distilled_illusion_model(n_copies: int = 1, dormant_weight: float | None = N
     tensor([0, 1])
     """
     torch = import_optional("torch", "torch")
-    m = int(n_copies)
-    if m < 1:
-        raise ValidationError(f"n_copies must be >= 1; got {n_copies}")
+    m = check_int(n_copies, "n_copies", low=1)
+    if dormant_weight is not None and not (is_real(dormant_weight) and np.isfinite(dormant_weight)):
+        raise DTypeError(
+            f"dormant_weight must be a finite number or None; got {describe(dormant_weight)}"
+        )
     c = 2.0 / m if dormant_weight is None else float(dormant_weight)
     d = 1 + 2 * m
     net = torch.nn.Sequential()

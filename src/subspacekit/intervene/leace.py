@@ -29,36 +29,56 @@ used to whiten and to measure,
 :math:`\mathrm{tr}(P\Sigma P^\top) = \mathrm{tr}\,\Sigma - \mathrm{tr}(U^\top\Sigma U)`,
 so erasure never increases the total variance (tested).
 
-Sums over samples are accumulated in float64 in chunks (pairwise-merged means and
-co-moments), so ``partial_fit`` streams data and float32 input loses no accuracy.
+Sums over samples are accumulated by :class:`subspacekit.estimate.covariance.Accumulator`,
+the library's one streaming home of means and (cross-)covariances: X and the encoded
+concept Z are added as paired chunks and the X-X and X-Z blocks of the float64
+scatter matrix are read back with :meth:`~subspacekit.estimate.covariance.ScatterStats.blocks`,
+so ``partial_fit`` streams data and float32 input loses no accuracy. The rank of the
+covariance (which directions whitening may invert) is the core rank rule
+:func:`subspacekit.core.linalg.numerical_rank`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from subspacekit.core.backend import import_optional, is_torch_tensor
+from subspacekit.core.backend import import_optional, is_torch_tensor, to_numpy
+from subspacekit.core.linalg import numerical_rank, range_basis, rank_tolerance
 from subspacekit.core.subspace import Subspace
-from subspacekit.core.validation import check_array, check_consistent_samples, check_in
+from subspacekit.core.validation import (
+    Interval,
+    Options,
+    check_array,
+    check_consistent_samples,
+    check_fitted,
+    check_int,
+    check_labels,
+    check_same_dimension,
+    validate_features,
+    validate_params,
+)
 from subspacekit.errors import (
-    DimensionMismatchError,
+    NonFiniteError,
     ShapeError,
     TooFewSamplesError,
+    UntrustworthyEstimateWarning,
     ValidationError,
 )
+from subspacekit.estimate.covariance import Accumulator, ScatterStats
 
 __all__ = ["LEACE", "linear_shrinkage"]
 
+# Rows per accumulator update: bounds the float64 copy of a chunk of [X | Z].
 _CHUNK = 8192
 
 
-def linear_shrinkage(S: np.ndarray, n: int) -> np.ndarray:
+def linear_shrinkage(S: Any, n: int) -> np.ndarray:
     r"""Asymptotically optimal linear shrinkage of a sample covariance matrix.
 
     Returns :math:`\alpha S + (1-\alpha)\,\tau I` with :math:`\tau = \mathrm{tr}(S)/p`
@@ -72,6 +92,13 @@ def linear_shrinkage(S: np.ndarray, n: int) -> np.ndarray:
     very few samples the raw weight turns negative and the result would not be a
     covariance matrix.
 
+    Parameters
+    ----------
+    S : array-like of shape (p, p)
+        Square, real and finite.
+    n : int >= 1
+        Number of samples behind ``S``.
+
     Examples
     --------
     >>> S = np.diag([3.0, 1.0])
@@ -79,16 +106,23 @@ def linear_shrinkage(S: np.ndarray, n: int) -> np.ndarray:
     array([[2.2, 0. ],
            [0. , 1.8]])
     """
+    given = check_array(S, "S")
+    S = given.astype(np.float64)
+    if S.shape[0] != S.shape[1]:
+        raise ShapeError(f"S must be a square (p, p) covariance matrix; got shape {S.shape}")
+    n = check_int(n, "n", low=1)
     p = S.shape[0]
     trace = float(np.trace(S))
     spread = float(np.sum(S * S)) - trace * trace / p
+    if not np.isfinite(spread):
+        raise NonFiniteError("the squared norm of S overflowed float64; rescale S")
     if spread <= 0.0:
         # Already isotropic (or zero): nothing to shrink.
-        return S.copy()
+        return S.astype(given.dtype)
     alpha = min(1.0, max(0.0, 1.0 - (trace * trace / n) / spread))
     out = alpha * S
     out[np.diag_indices(p)] += (1.0 - alpha) * trace / p
-    return out
+    return out.astype(given.dtype, copy=False)  # computed in float64, float32 kept
 
 
 class LEACE(TransformerMixin, BaseEstimator):
@@ -104,8 +138,9 @@ class LEACE(TransformerMixin, BaseEstimator):
     shrinkage : bool, default=True
         Shrink the covariance of X (see :func:`linear_shrinkage`); otherwise the
         unbiased sample covariance is used.
-    svd_tol : float, default=0.01
-        Singular values of :math:`W\Sigma_{xz}` at or below this are treated as zero.
+    svd_tol : float > 0, default=0.01
+        Singular values of :math:`W\Sigma_{xz}` at or below this are treated as zero
+        (an absolute threshold on whitened correlations, as in ``concept-erasure``).
 
     Attributes
     ----------
@@ -120,8 +155,9 @@ class LEACE(TransformerMixin, BaseEstimator):
     subspace_ : Subspace
         Span of the directions the eraser moves (the column space of :math:`I-P`).
     classes_ : ndarray or None
-        Class labels when ``z`` was given as a 1-D label vector (one-hot encoded).
+        Class labels when ``y`` was given as a 1-D label vector (one-hot encoded).
     n_samples_seen_ : int
+    n_features_in_ : int
 
     Notes
     -----
@@ -132,6 +168,10 @@ class LEACE(TransformerMixin, BaseEstimator):
     blocks of all-MiniLM-L6-v2 have output features with variance ~1e-65 whose
     rounding carries the label even before any erasure. EleutherAI's
     ``concept-erasure`` behaves the same way.
+
+    Data with no variance at all (every row the same), or a concept that never
+    changes, leaves nothing to erase: the eraser is the identity and an
+    :class:`~subspacekit.errors.UntrustworthyEstimateWarning` says so.
 
     Examples
     --------
@@ -145,6 +185,13 @@ class LEACE(TransformerMixin, BaseEstimator):
     >>> eraser.rank_
     1
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "method": [Options("leace", "orth")],
+        "affine": ["boolean"],
+        "shrinkage": ["boolean"],
+        "svd_tol": [Interval(Real, 0, None, closed="neither")],
+    }
 
     def __init__(
         self,
@@ -160,107 +207,144 @@ class LEACE(TransformerMixin, BaseEstimator):
         self.svd_tol = svd_tol
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: Any, z: Any, classes: Sequence[Any] | None = None) -> LEACE:
-        """Fit the eraser on representations X (n, d) and concept z.
+    def fit(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> LEACE:
+        """Fit the eraser on representations X (n, d) and the concept y.
 
         Parameters
         ----------
         X : array-like or tensor, shape (n_samples, d)
-        z : array-like, shape (n_samples,) or (n_samples, k)
-            Integer, boolean or string labels (one-hot encoded; ``classes_`` is set),
-            a float vector (one continuous concept), or an (n, k) matrix used as is.
+        y : array-like, shape (n_samples,) or (n_samples, k)
+            The concept z: integer, boolean or string labels (one-hot encoded;
+            ``classes_`` is set), a float vector (one continuous concept), or an
+            (n, k) matrix used as is.
         classes : sequence, optional
-            All class labels, when ``z`` may miss some (as in ``partial_fit``).
+            All class labels, when ``y`` may miss some (as in ``partial_fit``).
         """
-        for attr in ("n_samples_seen_", "classes_", "_moments", "_z_kind"):
+        for attr in ("n_samples_seen_", "classes_", "_accumulator", "_stats", "_z_kind"):
             self.__dict__.pop(attr, None)
-        return self.partial_fit(X, z, classes=classes)
+        return self.partial_fit(X, y, classes=classes)
 
-    def partial_fit(self, X: Any, z: Any, classes: Sequence[Any] | None = None) -> LEACE:
+    def partial_fit(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> LEACE:
         """Add a chunk of samples to the running moments and update the eraser.
 
         For class labels, pass ``classes`` on the first call unless the first chunk
         already holds every class.
         """
-        check_in(self.method, ("leace", "orth"), "method")
-        if not (isinstance(self.svd_tol, int | float) and self.svd_tol > 0):
-            raise ValidationError(f"svd_tol must be a positive number; got {self.svd_tol!r}")
-        X = check_array(X, "X")
-        Z = self._encode(z, classes)
-        check_consistent_samples(X, Z, names=["X", "z"])
-        moments: dict[str, Any] | None = getattr(self, "_moments", None)
-        if moments is not None and moments["mean_x"].shape[0] != X.shape[1]:
-            raise DimensionMismatchError(
-                f"X has {X.shape[1]} features; earlier chunks had {moments['mean_x'].shape[0]}"
+        first = not hasattr(self, "_accumulator")
+        if first:
+            validate_params(self)
+        A = validate_features(self, X, reset=first)
+        Z = self._encode(y, classes, first, A.shape[0])
+        accumulator: Accumulator = Accumulator() if first else self._accumulator
+        for start in range(0, A.shape[0], _CHUNK):
+            accumulator.add(A[start : start + _CHUNK], "X", y=Z[start : start + _CHUNK])
+        self._accumulator = accumulator
+        self._stats: ScatterStats = accumulator.result()
+        self.n_samples_seen_ = int(self._stats.n_samples)
+        n = self.n_samples_seen_
+        if n < 2:
+            raise TooFewSamplesError(
+                f"LEACE needs at least 2 samples; got {n} sample(s) (n_samples={n})"
             )
-        for start in range(0, X.shape[0], _CHUNK):
-            moments = _merge(moments, X[start : start + _CHUNK], Z[start : start + _CHUNK])
-        assert moments is not None  # X has at least one row
-        self._moments: dict[str, Any] = moments
-        self.n_samples_seen_ = int(moments["n"])
-        if self.n_samples_seen_ < 2:
-            raise TooFewSamplesError(f"LEACE needs at least 2 samples; got {self.n_samples_seen_}")
         self._solve()
         return self
 
-    def _encode(self, z: Any, classes: Sequence[Any] | None) -> np.ndarray:
-        arr = z.detach().cpu().numpy() if is_torch_tensor(z) else np.asarray(z)
-        if arr.ndim not in (1, 2):
-            raise ShapeError(f"z must be 1-D labels or an (n, k) matrix; got shape {arr.shape}")
-        if arr.ndim == 2:
+    def _encode(
+        self, y: Any, classes: Sequence[Any] | None, first: bool, n_samples: int
+    ) -> np.ndarray:
+        """The concept as an (n, k) float matrix: one-hot labels, one column, or as given."""
+        if y is None:
+            raise ValidationError(
+                "LEACE requires y to be passed, but the target y is None (y is the concept "
+                "to erase)"
+            )
+        arr = to_numpy(y)
+        if arr.ndim == 2 and arr.shape[1] > 1:
             kind = "matrix"
         elif arr.dtype.kind == "f" and classes is None:
             kind = "continuous"
         else:
             kind = "labels"
-        first = not hasattr(self, "_moments")
         if first:
             self._z_kind = kind
-            self.classes_: np.ndarray | None = (
-                np.unique(arr if classes is None else np.asarray(classes))
-                if kind == "labels"
-                else None
-            )
         elif kind != self._z_kind and not (self._z_kind == "labels" and kind == "continuous"):
-            raise ValidationError(f"z was given as {self._z_kind} before; got {kind} now")
+            raise ValidationError(f"y was given as {self._z_kind} before; got {kind} now")
         if self._z_kind == "matrix":
-            return check_array(arr, "z").astype(np.float64)
-        if self._z_kind == "continuous":
-            return check_array(arr[:, None], "z").astype(np.float64)
-        known = self.classes_
-        assert known is not None  # labels were seen first
-        if len(known) < 2 and first and classes is None:
-            raise ValidationError(
-                f"z must hold at least 2 classes to have something to erase; got {known.tolist()}"
-            )
-        index = np.clip(np.searchsorted(known, arr), 0, len(known) - 1)
-        if not np.all(known[index] == arr):
-            unseen = sorted(set(arr.tolist()) - set(known.tolist()))[:5]
-            raise ValidationError(
-                f"z holds labels {unseen} not among the classes {known.tolist()[:10]}; pass "
-                "classes= with every label on the first call"
-            )
-        Z = np.zeros((arr.shape[0], len(known)))
-        Z[np.arange(arr.shape[0]), index] = 1.0
+            Z = check_array(arr, "y").astype(np.float64)
+        elif self._z_kind == "continuous":
+            Z = check_array(arr.reshape(arr.shape[0], -1) if arr.ndim else arr, "y")
+            if Z.shape[1] != 1:
+                raise ShapeError(f"a continuous concept y must be (n,) or (n, 1); got {Z.shape}")
+            Z = Z.astype(np.float64)
+        else:
+            labels = check_labels(arr, "y", n_samples=n_samples)
+            if first:
+                known = np.unique(labels if classes is None else np.asarray(classes))
+                if len(known) < 2 and classes is None:
+                    raise ValidationError(
+                        "y must hold at least 2 classes to have something to erase; got 1 "
+                        f"class {known.tolist()}"
+                    )
+                self.classes_: np.ndarray | None = known
+            known = self.classes_
+            assert known is not None  # labels were seen first
+            index = np.clip(np.searchsorted(known, labels), 0, len(known) - 1)
+            if not np.all(known[index] == labels):
+                unseen = sorted(set(labels.tolist()) - set(known.tolist()))[:5]
+                raise ValidationError(
+                    f"y holds labels {unseen} not among the classes {known.tolist()[:10]}; "
+                    "pass classes= with every label on the first call"
+                )
+            Z = np.zeros((labels.shape[0], len(known)))
+            Z[np.arange(labels.shape[0]), index] = 1.0
+        if first and self._z_kind != "labels":
+            self.classes_ = None
+        check_consistent_samples(np.empty(n_samples), Z, names=["X", "y"])
         return Z
 
     def _sigma_xx(self) -> np.ndarray:
-        m = self._moments
-        n = m["n"]
-        S = m["xx"]
+        """The covariance of X that whitening uses (shrunk, or the unbiased estimate)."""
+        xx, _, _ = self._stats.blocks()
+        n = self._stats.n_samples
         if self.shrinkage:
-            return linear_shrinkage(S / n, n)
-        return S / (n - 1)
+            return linear_shrinkage(xx / n, n)
+        return xx / (n - 1)
+
+    def _warn_if_nothing_varies(self) -> None:
+        stats = self._stats
+        xx, _, zz = stats.blocks()
+        d = xx.shape[0]
+        n = stats.n_samples
+        # The relative rule of core.linalg.constant_columns on the pooled statistics: the
+        # spread of the data is rounding next to its magnitude (the rows are identical).
+        for part, block, mean, what in (
+            ("X", xx, stats.mean[:d], "every row of X is the same"),
+            ("y", zz, stats.mean[d:], "the concept y never changes"),
+        ):
+            spread = np.sqrt(max(float(np.trace(block)), 0.0) / n)
+            scale = max(spread, float(np.max(np.abs(mean))) if mean.size else 0.0)
+            if not spread > rank_tolerance((n, block.shape[0])) * scale:
+                warnings.warn(
+                    f"nothing to erase: {what} (no variance in {part}); the eraser is the identity",
+                    UntrustworthyEstimateWarning,
+                    stacklevel=4,
+                )
+                return
 
     def _solve(self) -> None:
-        m = self._moments
-        n, d = m["n"], m["mean_x"].shape[0]
-        sigma_xz = m["xz"] / (n - 1)
+        stats = self._stats
+        n = stats.n_samples
+        _, xz, _ = stats.blocks()
+        d = xz.shape[0]
+        sigma_xz = xz / (n - 1)
         if self.method == "leace":
             sigma = self._sigma_xx()
             evals, evecs = np.linalg.eigh(sigma)
-            # Same cut-off as numpy/torch pinv: directions with no variance are left alone.
-            keep = evals > evals[-1] * d * np.finfo(np.float64).eps
+            # sigma is symmetric PSD, so its eigenvalues are its singular values and the
+            # core rank rule decides which directions whitening may invert (the others,
+            # with no variance, are left alone, as numpy/torch pinv do).
+            rank = numerical_rank(evals, sigma.shape)
+            keep = np.arange(d) >= d - rank  # eigh sorts ascending: the top `rank` stay
             evals = np.clip(evals, 0.0, None)
             inv_sqrt = np.where(keep, 1.0 / np.sqrt(np.where(keep, evals, 1.0)), 0.0)
             whiten = (evecs * inv_sqrt) @ evecs.T
@@ -271,18 +355,29 @@ class LEACE(TransformerMixin, BaseEstimator):
         u = u[:, s > self.svd_tol]
         left = unwhiten @ u
         right = u.T @ whiten
-        self.mean_ = m["mean_x"].copy()
+        if not (np.isfinite(left).all() and np.isfinite(right).all()):
+            raise NonFiniteError(
+                "the eraser overflowed float64 while whitening; rescale X (its scale is "
+                "beyond what float64 can square)"
+            )
+        self.mean_ = stats.mean[:d].copy()
         self.bias_ = self.mean_ if self.affine else None
         self.proj_left_ = left
         self.proj_right_ = right
         self.rank_ = int(u.shape[1])
-        self.subspace_ = _column_span(left, d, meta={"method": f"LEACE ({self.method})"})
+        basis, _ = range_basis(left)
+        meta = {"method": f"LEACE ({self.method})"}
+        self.subspace_ = (
+            Subspace.from_orthonormal(basis, meta=meta) if basis.shape[1] else Subspace.zero(d)
+        )
+        if self.rank_ == 0:
+            self._warn_if_nothing_varies()
 
     # ---------------------------------------------------------------- applying
     @property
     def projection_(self) -> np.ndarray:
         """The (d, d) eraser matrix :math:`P = I - LR` (so ``r(x) = mu + P (x - mu)``)."""
-        check_is_fitted(self, "proj_left_")
+        check_fitted(self, "proj_left_")
         return np.eye(self.proj_left_.shape[0]) - self.proj_left_ @ self.proj_right_
 
     def transform(self, X: Any) -> Any:
@@ -290,21 +385,22 @@ class LEACE(TransformerMixin, BaseEstimator):
 
         The output keeps the input's float dtype.
         """
-        check_is_fitted(self, "proj_left_")
+        check_fitted(self, "proj_left_")
         d = self.proj_left_.shape[0]
         if is_torch_tensor(X):
             torch = import_optional("torch", "torch")
-            if X.shape[-1] != d:
-                raise DimensionMismatchError(f"X must have {d} features; got {X.shape[-1]}")
+            check_same_dimension(int(X.shape[-1]), d, "number of features (X vs the fit)")
+            if X.is_complex():
+                raise ValidationError(f"X must hold real numbers; got {X.dtype}")
             kw = {"dtype": X.dtype if X.is_floating_point() else torch.float64, "device": X.device}
             Xt = X.to(**kw)
+            if not bool(torch.isfinite(Xt).all()):
+                raise NonFiniteError("X contains NaN or infinite values; expected finite numbers")
             left = torch.as_tensor(self.proj_left_, **kw)
             right = torch.as_tensor(self.proj_right_, **kw)
             centred = Xt - torch.as_tensor(self.bias_, **kw) if self.bias_ is not None else Xt
             return Xt - (centred @ right.T) @ left.T
-        A = check_array(X, "X")
-        if A.shape[1] != d:
-            raise DimensionMismatchError(f"X must have {d} features; got {A.shape[1]}")
+        A = validate_features(self, X, reset=False)
         centred = A - self.bias_ if self.bias_ is not None else A
         out = A - (centred @ self.proj_right_.T) @ self.proj_left_.T
         return out.astype(A.dtype, copy=False)
@@ -313,58 +409,3 @@ class LEACE(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
-
-
-def _chunk_moments(
-    X: np.ndarray, Z: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Means, scatter Xc^T Xc and cross-scatter Xc^T Zc of one chunk, in float64.
-
-    torch (installed wherever hooks run) is used when present: its float64 GEMM and
-    element-wise kernels are 2-3x faster than the OpenBLAS build numpy ships on
-    AVX-512 machines. Without torch, BLAS syrk computes one triangle of the scatter
-    (half the flops of a GEMM).
-    """
-    mean_z = Z.mean(axis=0)
-    Zc = Z - mean_z
-    try:
-        import torch
-    except ImportError:
-        mean_x = X.mean(axis=0, dtype=np.float64)
-        Xc = X.astype(np.float64) - mean_x
-        upper = dsyrk(1.0, Xc.T, trans=0, lower=0)
-        return mean_x, mean_z, np.triu(upper) + np.triu(upper, 1).T, Xc.T @ Zc
-    T = torch.from_numpy(np.ascontiguousarray(X)).to(torch.float64)
-    mean_x = T.mean(dim=0)
-    T = T - mean_x  # not in place: for float64 input T shares memory with the caller's X
-    xx = T.T @ T
-    xz = T.T @ torch.from_numpy(Zc)
-    return mean_x.numpy(), mean_z, xx.numpy(), xz.numpy()
-
-
-def _merge(moments: dict[str, Any] | None, X: np.ndarray, Z: np.ndarray) -> dict[str, Any]:
-    """Combine running means/co-moments with one chunk (Chan et al. pairwise update)."""
-    n_b = X.shape[0]
-    mean_x, mean_z, xx, xz = _chunk_moments(X, Z)
-    if moments is None:
-        return {"n": n_b, "mean_x": mean_x, "mean_z": mean_z, "xx": xx, "xz": xz}
-    n_a = moments["n"]
-    n = n_a + n_b
-    dx = mean_x - moments["mean_x"]
-    dz = mean_z - moments["mean_z"]
-    weight = n_a * n_b / n
-    return {
-        "n": n,
-        "mean_x": moments["mean_x"] + dx * (n_b / n),
-        "mean_z": moments["mean_z"] + dz * (n_b / n),
-        "xx": moments["xx"] + xx + weight * np.outer(dx, dx),
-        "xz": moments["xz"] + xz + weight * np.outer(dx, dz),
-    }
-
-
-def _column_span(A: np.ndarray, d: int, meta: dict[str, Any]) -> Subspace:
-    if A.shape[1] == 0:
-        return Subspace.zero(d)
-    U, s, _ = np.linalg.svd(A, full_matrices=False)
-    rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(np.float64).eps)) if s[0] > 0 else 0
-    return Subspace.from_basis(U[:, :rank], meta=meta) if rank else Subspace.zero(d)

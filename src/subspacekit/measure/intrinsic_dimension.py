@@ -46,7 +46,7 @@ Spectral estimators
 -------------------
 ``"pca"`` counts principal components: the smallest number explaining ``variance`` of
 the total (``rule="variance"``) or the number of covariance eigenvalues above the
-Marchenko–Pastur noise edge (``rule="mp"``, via :func:`subspacekit.estimate.rmt.mp_rank`).
+Marchenko–Pastur noise edge (``rule="mp"``, via :func:`subspacekit.estimate.rank_rules.mp_rank`).
 ``"pr"`` is the participation ratio :math:`(\sum\lambda)^2/\sum\lambda^2` of the
 covariance eigenvalues, a continuous "number of significant directions". Their intervals
 are percentile bootstraps over rows.
@@ -538,7 +538,7 @@ class PCADimension(_SpectralDimension):
         least ``variance`` of the total. ``"mp"``: eigenvalues above the
         Marchenko–Pastur edge :math:`\hat\sigma^2(1+\sqrt{d/n})^2` plus a Tracy–Widom
         margin (false-positive rate ``alpha``), with :math:`\hat\sigma^2` matched to the
-        median of the bulk (:func:`subspacekit.estimate.rmt.mp_rank`). The ``"mp"`` rule
+        median of the bulk (:func:`subspacekit.estimate.rank_rules.mp_rank`). The ``"mp"`` rule
         counts directions that stand above isotropic noise; it is the right rule for a
         linear signal plus noise, not for curved manifolds.
     variance : float, default=0.95
@@ -594,7 +594,7 @@ class PCADimension(_SpectralDimension):
             details: dict[str, Any] = {"rule": "variance", "variance": variance}
         else:
             alpha = check_probability(self.alpha, "alpha")
-            from subspacekit.estimate.rmt import mp_rank
+            from subspacekit.estimate.rank_rules import mp_rank
 
             def rule(lam: np.ndarray, n: int) -> float:
                 return float(mp_rank(lam, n - 1, alpha=alpha))

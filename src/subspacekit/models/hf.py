@@ -90,14 +90,14 @@ class TextModel:
         """Sentence embeddings: attention-masked mean of the last hidden state.
 
         With ``normalize=True`` each row is scaled to unit L2 norm, which is what
-        sentence-transformers returns for all-MiniLM-L6-v2.
+        sentence-transformers returns for all-MiniLM-L6-v2. A single string is one text.
         """
         from subspacekit.activations import capture
 
         name = f"hidden_states.{self.n_layers}"
         acts = capture(
             self,
-            list(texts),
+            [texts] if isinstance(texts, str) else list(texts),  # one string is one text
             modules=[name],
             pool="mean",
             batch_size=batch_size,

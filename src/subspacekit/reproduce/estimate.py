@@ -48,7 +48,7 @@ def reproduce_eigenshield_spikes(quick: bool = False) -> dict[str, Any]:
     BBP threshold sqrt(d/n). The claim checked (papers-1.md, section 7c): exactly 5
     spikes in at least 95% of seeds, and a false spike in pure noise in under 5%.
     """
-    from subspacekit.estimate import rmt
+    from subspacekit.estimate import rank_rules
 
     d, n = 200, 1000
     strengths = np.array([2.0, 4.0, 6.0, 8.0, 10.0])
@@ -59,8 +59,8 @@ def reproduce_eigenshield_spikes(quick: bool = False) -> dict[str, Any]:
         U = np.linalg.qr(rng.standard_normal((d, 5)))[0]
         noise = rng.standard_normal((n, d))
         X = noise + (rng.standard_normal((n, 5)) * np.sqrt(strengths)) @ U.T
-        exact += rmt.mp_rank(X) == 5
-        false_spike += rmt.mp_rank(noise) > 0
+        exact += rank_rules.mp_rank(X) == 5
+        false_spike += rank_rules.mp_rank(noise) > 0
     total = len(seeds)
     return {
         "published": "exactly 5 spikes in >= 95% of seeds; false spike in < 5% (pure noise)",
