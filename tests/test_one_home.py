@@ -42,17 +42,35 @@ def test_variance_fraction_one_rule_everywhere():
         assert float(PCADimension(variance=0.5).fit(X).dimension_) == 2
 
 
+def _views_and_constant_column(n: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two correlated views (X, Y), and X with one constant column appended."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((n, 2))
+    X = np.c_[Z + 0.5 * rng.standard_normal((n, 2)), rng.standard_normal(n)]
+    Y = Z @ [[1.0, 0.3], [0.2, 1.0]] + 0.5 * rng.standard_normal((n, 2))
+    return X, Y, np.c_[X, np.full(n, 3.0)]
+
+
+def _canonical_correlations_by_whitening(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    # Independent textbook route: singular values of Sxx^-1/2 Sxy Syy^-1/2.
+    C = np.cov(X, Y, rowvar=False)
+    dx = X.shape[1]
+    Sxx, Sxy, Syy = C[:dx, :dx], C[:dx, dx:], C[dx:, dx:]
+
+    def inv_sqrt(S):
+        w, V = np.linalg.eigh(S)
+        return V @ np.diag(w**-0.5) @ V.T
+
+    return np.linalg.svd(inv_sqrt(Sxx) @ Sxy @ inv_sqrt(Syy), compute_uv=False)
+
+
 def test_canonical_correlations_one_answer_with_a_constant_column():
     from subspacekit.compare import canonical_correlations as compare_cc
     from subspacekit.estimate import CCA
     from subspacekit.estimate.cca import canonical_correlations
 
-    rng = np.random.default_rng(0)
-    Z = rng.standard_normal((2000, 2))
-    X = np.c_[Z + 0.5 * rng.standard_normal((2000, 2)), rng.standard_normal(2000)]
-    Y = Z @ [[1.0, 0.3], [0.2, 1.0]] + 0.5 * rng.standard_normal((2000, 2))
-    Xc = np.c_[X, np.full(2000, 3.0)]  # one constant column added
-    reference = canonical_correlations(X, Y)
+    X, Y, Xc = _views_and_constant_column()
+    reference = _canonical_correlations_by_whitening(X, Y)
     assert np.allclose(canonical_correlations(Xc, Y), reference, atol=1e-12)
     assert np.allclose(compare_cc(Xc, Y), reference, atol=1e-12)
     cca = CCA(n_components=2).fit(Xc, Y)
@@ -65,15 +83,10 @@ def test_canonical_correlations_one_answer_with_a_constant_column():
     "using estimate.cca.canonical_correlations",
 )
 def test_gaussian_mi_uses_the_one_canonical_correlations():
-    from subspacekit.estimate.cca import canonical_correlations
     from subspacekit.measure import gaussian_mi
 
-    rng = np.random.default_rng(0)
-    Z = rng.standard_normal((2000, 2))
-    X = np.c_[Z + 0.5 * rng.standard_normal((2000, 2)), rng.standard_normal(2000)]
-    Y = Z @ [[1.0, 0.3], [0.2, 1.0]] + 0.5 * rng.standard_normal((2000, 2))
-    Xc = np.c_[X, np.full(2000, 3.0)]  # one constant column added
-    reference = canonical_correlations(X, Y)
+    X, Y, Xc = _views_and_constant_column()
+    reference = _canonical_correlations_by_whitening(X, Y)
     # Gaussian MI is -1/2 sum log(1 - rho^2) (before its bias correction).
     closed_form = -0.5 * np.sum(np.log1p(-(reference**2)))
     assert gaussian_mi(Xc, Y, bias_correction=False) == pytest.approx(closed_form, rel=1e-10)

@@ -29,7 +29,6 @@ from subspacekit.core.validation import (
     check_fitted,
     check_n_components,
     validate_features,
-    validate_params,
 )
 from subspacekit.errors import RankError
 from subspacekit.estimate.probes import HeldOutProbe
@@ -86,13 +85,6 @@ class DiffMeans(ClassifierMixin, HeldOutProbe):
     def __init__(self, *, validation_fraction: float = 0.2, random_state: Any = None) -> None:
         self.validation_fraction = validation_fraction
         self.random_state = random_state
-
-    def fit(self, X: Any, y: Any) -> DiffMeans:
-        """Fit the class means and the probe subspace."""
-        validate_params(self)
-        A, target = self._validate(X, y)
-        self._fit_with_validation(A, target)
-        return self
 
     def _fit_core(self, A: np.ndarray, y: np.ndarray) -> None:
         inverse = self._encode_classes(y)
@@ -202,13 +194,6 @@ class LDA(ClassifierMixin, TransformerMixin, HeldOutProbe):
         self.shrinkage = shrinkage
         self.validation_fraction = validation_fraction
         self.random_state = random_state
-
-    def fit(self, X: Any, y: Any) -> LDA:
-        """Fit the discriminant directions and the classifier."""
-        validate_params(self)
-        A, target = self._validate(X, y)
-        self._fit_with_validation(A, target)
-        return self
 
     def _fit_core(self, A: np.ndarray, y: np.ndarray) -> None:
         inverse = self._encode_classes(y)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import abc
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from scipy import linalg
@@ -123,6 +123,13 @@ class HeldOutProbe(BaseEstimator, abc.ABC):
             )
         self.classes_ = classes
         return inverse
+
+    def fit(self, X: Any, y: Any) -> Self:
+        """Fit on a held-out split, score it (``validation_score_``), then refit on every row."""
+        validate_params(self)
+        A, target = self._validate(X, y)
+        self._fit_with_validation(A, target)
+        return self
 
     def _fit_with_validation(self, A: np.ndarray, y: np.ndarray) -> None:
         fraction = float(self.validation_fraction)
@@ -225,13 +232,10 @@ class LinearProbe(HeldOutProbe):
             tags.classifier_tags = ClassifierTags()
         return tags
 
-    def fit(self, X: Any, y: Any) -> LinearProbe:
-        """Fit the probe (and its held-out score)."""
-        validate_params(self)
-        self._classifier = self.kind == "logistic"
-        A, target = self._validate(X, y)
-        self._fit_with_validation(A, target)
-        return self
+    @property
+    def _classifier(self) -> bool:  # type: ignore[override]
+        # Class labels for the logistic probe, real targets for ridge.
+        return self.kind == "logistic"
 
     def _fit_core(self, A: np.ndarray, y: np.ndarray) -> None:
         if self.kind == "logistic":
